@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import type { Embedder } from './embeddings/embedder.js';
+import auth from './plugins/auth.js';
+import database from './plugins/database.js';
+import embedder from './plugins/embedder.js';
+import errors from './plugins/errors.js';
+import llm from './plugins/llm.js';
+import queue from './plugins/queue.js';
+import rateLimit from './plugins/rateLimit.js';
+import services from './plugins/services.js';
+import swagger from './plugins/swagger.js';
+import worker from './plugins/worker.js';
+import routes from './routes/index.js';
+
+export interface AppOptions {
+  config: Config;
+  /** Run the background worker in this process (the embedded default runs both). */
+  worker?: boolean;
+  /** An already open database (tests, CLI); otherwise one is opened from the config. */
+  database?: Database;
+  /** An embedder to use instead of the configured one (tests). */
+  embedder?: Embedder;
+  logger?: boolean;
+}
+
+/**
+ * Composes the server: infrastructure (errors, database, LLM, embeddings, queue, docs, auth,
+ * rate limit), then domain services and the worker, then routes. Shutdown runs in reverse:
+ * routes drain, the worker finishes its jobs, the queue closes, the database closes last.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.bootstrap_token', '*.api_key'], censor: '[redacted]' },
+          },
+    bodyLimit: config.bodyLimit,
+    trustProxy: true,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('config', config);
+
+  await app.register(errors);
+  await app.register(database, { config, database: options.database });
+  await app.register(llm, { config });
+  await app.register(embedder, { config, embedder: options.embedder });
+  await app.register(queue, { config });
+  await app.register(swagger);
+  await app.register(auth);
+  await app.register(rateLimit, { config });
+  await app.register(services);
+  if (options.worker !== false) await app.register(worker, { config });
+  await app.register(routes);
+  return app;
+}

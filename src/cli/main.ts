@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { ENVIRONMENTS, type Environment } from '../auth/apiKeys.js';
+import { createAuthService } from '../auth/service.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { startServer } from '../server.js';
+
+const USAGE = `Usage: reflect-server <command> [options]
+
+Commands:
+  serve                 API and background worker in one process (the default)
+  api                   API only (run workers separately; needs REDIS_URL)
+  worker                Background worker only (needs REDIS_URL)
+  migrate               Apply database migrations and exit
+  keys create           Mint a master key without HTTP and print it once
+      --user <id>         user id (created if new)            [required]
+      --project <slug>    project slug (created if new)       [default: default]
+      --label <text>      key label                           [default: CLI key]
+      --environment <e>   live or test                        [default: live]
+
+Configuration comes from the environment; see README.md.`;
+
+async function withDatabase<T>(config: Config, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await runMigrations(database.pool);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      user: { type: 'string' },
+      project: { type: 'string', default: 'default' },
+      label: { type: 'string', default: 'CLI key' },
+      environment: { type: 'string', default: 'live' },
+    },
+  });
+  const command = positionals.join(' ') || 'serve';
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig();
+
+  switch (command) {
+    case 'serve':
+      await startServer(config);
+      return -1;
+    case 'api':
+    case 'worker':
+      if (!config.redisUrl) throw new ConfigError([`REDIS_URL: required by "${command}" (separate processes share the queue through Redis)`]);
+      await startServer(config, { worker: command === 'worker' });
+      return -1;
+    case 'migrate':
+      await withDatabase(config, async () => {});
+      process.stdout.write('Migrations applied.\n');
+      return 0;
+    case 'keys create': {
+      if (!values.user) throw new ConfigError(['--user: required (the user id the key belongs to)']);
+      if (!ENVIRONMENTS.includes(values.environment as Environment)) throw new ConfigError(['--environment: must be live or test']);
+      const key = await withDatabase(config, (database) =>
+        createAuthService(database.db).createMasterKey({
+          userId: values.user!,
+          projectId: values.project!,
+          label: values.label!,
+          environment: values.environment as Environment,
+        }),
+      );
+      process.stdout.write(`${key.api_key}\n`);
+      process.stderr.write(`Master key ${key.key_prefix} for user "${key.user_id}", project "${key.project_id}". It is shown only once.\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (err) {
+  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+
+/** Empty strings in the environment mean "unset", as in most twelve-factor tools. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(8000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  REFLECT_DATA_DIR: z.string().min(1).default('./.reflect-data'),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+  REFLECT_BOOTSTRAP_TOKEN: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  REFLECT_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  REFLECT_LLM_TIMEOUT_MS: int(60_000, 100),
+  /** Rough character budget for the trajectory inside a reflection prompt (~4 chars per token). */
+  REFLECT_LLM_MAX_PROMPT_CHARS: int(48_000, 2_000),
+
+  REFLECT_EMBEDDING_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  REFLECT_EMBEDDING_MODEL: optionalString,
+  REFLECT_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional(),
+  REFLECT_EMBEDDING_CACHE_SIZE: int(2_000, 0),
+
+  Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3),
+
+  REFLECT_BODY_LIMIT: int(10 * 1024 * 1024, 1024),
+  REFLECT_RATE_LIMIT_MAX: int(6_000, 1),
+  REFLECT_RATE_LIMIT_WINDOW_MS: int(60_000, 100),
+
+  REFLECT_WORKER_CONCURRENCY: int(8, 1, 1_000),
+  REFLECT_INGEST_ATTEMPTS: int(5, 1, 100),
+  REFLECT_INGEST_BACKOFF_MS: int(1_000, 1),
+  /** How often the sweeper re-enqueues traces whose state says queued but have no live job. */
+  REFLECT_SWEEP_INTERVAL_MS: int(30_000, 100),
+  /** A job held longer than this by a dead worker is handed to another one. */
+  REFLECT_JOB_LOCK_MS: int(30_000, 500),
+  /** How long SIGTERM may take (drain requests, finish jobs) before the process exits anyway. */
+  REFLECT_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  bootstrapToken?: string;
+  llm: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    timeoutMs: number;
+    maxPromptChars: number;
+  };
+  embedding: {
+    provider: 'local' | 'openai';
+    model?: string;
+    dimensions?: number;
+    cacheSize: number;
+  };
+  qLearningAlpha: number;
+  bodyLimit: number;
+  shutdownTimeoutMs: number;
+  rateLimit: { max: number; windowMs: number };
+  ingest: {
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    sweepIntervalMs: number;
+    lockMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; every problem is named with its variable and what is allowed. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        // Never echo a value back: the variable may hold a secret.
+        return `${name}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.REFLECT_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    bootstrapToken: e.REFLECT_BOOTSTRAP_TOKEN,
+    llm: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.REFLECT_LLM_MODEL,
+      timeoutMs: e.REFLECT_LLM_TIMEOUT_MS,
+      maxPromptChars: e.REFLECT_LLM_MAX_PROMPT_CHARS,
+    },
+    embedding: {
+      provider: e.REFLECT_EMBEDDING_PROVIDER,
+      model: e.REFLECT_EMBEDDING_MODEL,
+      dimensions: e.REFLECT_EMBEDDING_DIMENSIONS,
+      cacheSize: e.REFLECT_EMBEDDING_CACHE_SIZE,
+    },
+    qLearningAlpha: e.Q_LEARNING_ALPHA,
+    bodyLimit: e.REFLECT_BODY_LIMIT,
+    shutdownTimeoutMs: e.REFLECT_SHUTDOWN_TIMEOUT_MS,
+    rateLimit: { max: e.REFLECT_RATE_LIMIT_MAX, windowMs: e.REFLECT_RATE_LIMIT_WINDOW_MS },
+    ingest: {
+      concurrency: e.REFLECT_WORKER_CONCURRENCY,
+      attempts: e.REFLECT_INGEST_ATTEMPTS,
+      backoffMs: e.REFLECT_INGEST_BACKOFF_MS,
+      sweepIntervalMs: e.REFLECT_SWEEP_INTERVAL_MS,
+      lockMs: e.REFLECT_JOB_LOCK_MS,
+    },
+  };
+}

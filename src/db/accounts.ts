@@ -1,0 +1,101 @@
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { apiKeys, projects, users, type ApiKeyRow, type ProjectRow } from './schema.js';
+
+/** Finds or creates; concurrent callers all get the same row. */
+export async function ensureUser(db: Db, externalId: string): Promise<string> {
+  const [row] = await db
+    .insert(users)
+    .values({ externalId })
+    .onConflictDoUpdate({ target: users.externalId, set: { externalId } })
+    .returning({ id: users.id });
+  return row!.id;
+}
+
+export async function findProject(db: Db, ownerUserId: string, slug: string): Promise<ProjectRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.ownerUserId, ownerUserId), eq(projects.slug, slug)));
+  return row;
+}
+
+export async function ensureProject(db: Db, ownerUserId: string, slug: string): Promise<ProjectRow> {
+  const existing = await findProject(db, ownerUserId, slug);
+  if (existing) return existing;
+  await db.insert(projects).values({ ownerUserId, slug }).onConflictDoNothing();
+  return (await findProject(db, ownerUserId, slug))!;
+}
+
+export async function getProject(db: Db, id: string): Promise<ProjectRow | undefined> {
+  const [row] = await db.select().from(projects).where(eq(projects.id, id));
+  return row;
+}
+
+export type NewApiKey = typeof apiKeys.$inferInsert;
+
+export async function insertApiKey(db: Db, key: NewApiKey): Promise<ApiKeyRow> {
+  const [row] = await db.insert(apiKeys).values(key).returning();
+  return row!;
+}
+
+export interface KeyWithProject {
+  key: ApiKeyRow;
+  projectSlug: string;
+  userExternalId: string;
+}
+
+export async function findKeyByKeyId(db: Db, keyId: string): Promise<KeyWithProject | undefined> {
+  const [row] = await db
+    .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.keyId, keyId));
+  return row;
+}
+
+/** Keys of a project; with `includeMastersOf`, also that user's master keys wherever they are bound. */
+export async function listApiKeys(db: Db, projectId: string, includeMastersOf?: string): Promise<KeyWithProject[]> {
+  const scope = includeMastersOf
+    ? or(eq(apiKeys.projectId, projectId), and(eq(apiKeys.userId, includeMastersOf), eq(apiKeys.isMaster, true)))
+    : eq(apiKeys.projectId, projectId);
+  return db
+    .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(scope)
+    .orderBy(apiKeys.createdAt);
+}
+
+export async function findApiKey(db: Db, id: string): Promise<KeyWithProject | undefined> {
+  const [row] = await db
+    .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.id, id));
+  return row;
+}
+
+/** Revokes once; revoking again keeps the first time. */
+export async function revokeApiKey(db: Db, id: string): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+    .where(eq(apiKeys.id, id));
+}
+
+/** At most one write a minute per key: `last_used_at` is for humans, not an audit log. */
+export async function touchApiKey(db: Db, id: string): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))));
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(users);
+  return row!.n;
+}

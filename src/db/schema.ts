@@ -1,0 +1,172 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/**
+ * An untyped pgvector column: memories of several embedding models (and so several dimensions)
+ * live in one table; each model gets its own partial HNSW index on `embedding::vector(d)`.
+ */
+export const anyVector = customType<{ data: number[]; driverData: string }>({
+  dataType: () => 'vector',
+  toDriver: (v) => `[${v.join(',')}]`,
+  fromDriver: (v) => JSON.parse(v) as number[],
+});
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** The id the operator chose at bootstrap (`user_id`), e.g. `user-1`. */
+  externalId: text('external_id').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const projects = pgTable(
+  'projects',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerUserId: uuid('owner_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    slug: text('slug').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('projects_owner_slug_key').on(t.ownerUserId, t.slug)],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The public part of the key (`rf_live_<keyId>_…`), used to find the row. */
+    keyId: text('key_id').notNull().unique(),
+    label: text('label').notNull(),
+    environment: text('environment').notNull(),
+    /** SHA-256 of the secret, hex. The secret itself is never stored. */
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    isMaster: boolean('is_master').notNull().default(false),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('api_keys_project_idx').on(t.projectId), index('api_keys_user_idx').on(t.userId)],
+);
+
+export const traces = pgTable(
+  'traces',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    task: text('task').notNull(),
+    trajectory: jsonb('trajectory').$type<Record<string, unknown>[]>().notNull(),
+    finalResponse: text('final_response').notNull(),
+    retrievedMemoryIds: uuid('retrieved_memory_ids').array().notNull().default(sql`'{}'`),
+    model: text('model'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    referenceContext: text('reference_context'),
+    alpha: doublePrecision('alpha'),
+    reviewStatus: text('review_status').notNull().default('pending'),
+    ingestStatus: text('ingest_status').notNull(),
+    ingestAttempts: integer('ingest_attempts').notNull().default(0),
+    lastIngestError: text('last_ingest_error'),
+    /** Bumped by every retry request, so each round gets a fresh job id. */
+    ingestRound: integer('ingest_round').notNull().default(0),
+    reviewResult: text('review_result'),
+    reviewFeedback: text('review_feedback'),
+    reviewAlpha: doublePrecision('review_alpha'),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'date' }),
+    createdMemoryId: uuid('created_memory_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('traces_project_created_idx').on(t.projectId, t.createdAt.desc()),
+    // The sweeper's scan: only the few traces still waiting for the worker.
+    index('traces_ingest_pending_idx')
+      .on(t.ingestStatus, t.updatedAt)
+      .where(sql`ingest_status in ('queued', 'processing')`),
+  ],
+);
+
+export const memories = pgTable(
+  'memories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    task: text('task').notNull(),
+    reflection: text('reflection').notNull(),
+    qValue: doublePrecision('q_value').notNull().default(0.5),
+    success: boolean('success'),
+    summary: text('summary').notNull().default(''),
+    keyMistake: text('key_mistake').notNull().default(''),
+    correctAction: text('correct_action').notNull().default(''),
+    guidance: text('guidance').notNull().default(''),
+    applicableTools: text('applicable_tools').array().notNull().default(sql`'{}'`),
+    toolsUsed: text('tools_used').array().notNull().default(sql`'{}'`),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    tags: text('tags').array().notNull().default(sql`'{}'`),
+    /** `llm` or `template`: how the reflection was written. Null for agent-authored memories. */
+    reflectionSource: text('reflection_source'),
+    embedding: anyVector('embedding').notNull(),
+    embeddingModel: text('embedding_model').notNull(),
+    sourceTraceId: uuid('source_trace_id').references(() => traces.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('memories_project_created_idx').on(t.projectId, t.createdAt.desc()),
+    // At most one memory per trace, whatever the retries.
+    uniqueIndex('memories_source_trace_key').on(t.sourceTraceId),
+  ],
+);
+
+/** One row per Q-value change made by the learning loop: the audit trail behind every q. */
+export const qValueUpdates = pgTable(
+  'q_value_updates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    memoryId: uuid('memory_id')
+      .notNull()
+      .references(() => memories.id, { onDelete: 'cascade' }),
+    traceId: uuid('trace_id')
+      .notNull()
+      .references(() => traces.id, { onDelete: 'cascade' }),
+    qBefore: doublePrecision('q_before').notNull(),
+    qAfter: doublePrecision('q_after').notNull(),
+    reward: doublePrecision('reward').notNull(),
+    alpha: doublePrecision('alpha').notNull(),
+    createdAt: createdAt(),
+  },
+  // A review applies to each memory once.
+  (t) => [uniqueIndex('q_value_updates_memory_trace_key').on(t.memoryId, t.traceId)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type ProjectRow = typeof projects.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type TraceRow = typeof traces.$inferSelect;
+export type MemoryRow = typeof memories.$inferSelect;
+export type QValueUpdateRow = typeof qValueUpdates.$inferSelect;

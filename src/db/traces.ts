@@ -1,0 +1,113 @@
+import { and, count, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { traces, type TraceRow } from './schema.js';
+
+export type NewTrace = typeof traces.$inferInsert;
+
+export async function insertTrace(db: Db, values: NewTrace): Promise<TraceRow> {
+  const [row] = await db.insert(traces).values(values).returning();
+  return row!;
+}
+
+export async function getTrace(db: Db, projectId: string, id: string): Promise<TraceRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(traces)
+    .where(and(eq(traces.id, id), eq(traces.projectId, projectId)));
+  return row;
+}
+
+export interface TraceFilter {
+  reviewStatus?: string;
+  ingestStatus?: string;
+  model?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listTraces(db: Db, projectId: string, filter: TraceFilter): Promise<{ rows: TraceRow[]; total: number }> {
+  const conditions: SQL[] = [eq(traces.projectId, projectId)];
+  if (filter.reviewStatus) conditions.push(eq(traces.reviewStatus, filter.reviewStatus));
+  if (filter.ingestStatus) conditions.push(eq(traces.ingestStatus, filter.ingestStatus));
+  if (filter.model) conditions.push(eq(traces.model, filter.model));
+  const where = and(...conditions);
+  const [rows, [total]] = await Promise.all([
+    db.select().from(traces).where(where).orderBy(desc(traces.createdAt), desc(traces.id)).limit(filter.limit).offset(filter.offset),
+    db.select({ n: count() }).from(traces).where(where),
+  ]);
+  return { rows, total: total!.n };
+}
+
+/** Attaches a deferred review, once: a trace that already has one is left as it is. */
+export async function attachReview(
+  db: Db,
+  projectId: string,
+  id: string,
+  review: { result: string; feedback: string | null; alpha: number },
+): Promise<TraceRow | undefined> {
+  const [row] = await db
+    .update(traces)
+    .set({
+      reviewResult: review.result,
+      reviewFeedback: review.feedback,
+      reviewAlpha: review.alpha,
+      reviewedAt: sql`now()`,
+      ingestStatus: 'queued',
+      ingestAttempts: 0,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(traces.id, id), eq(traces.projectId, projectId), isNull(traces.reviewResult)))
+    .returning();
+  return row;
+}
+
+/** Starts a new round of attempts for a trace whose processing failed. */
+export async function requeueFailedTrace(db: Db, projectId: string, id: string): Promise<TraceRow | undefined> {
+  const [row] = await db
+    .update(traces)
+    .set({
+      ingestStatus: 'queued',
+      ingestAttempts: 0,
+      ingestRound: sql`${traces.ingestRound} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(traces.id, id), eq(traces.projectId, projectId), eq(traces.ingestStatus, 'failed')))
+    .returning();
+  return row;
+}
+
+/**
+ * Claims a trace for one attempt of the given round, counting the attempt. Nothing is claimed
+ * when the work is done, failed for good, or belongs to another round: the job is then stale.
+ */
+export async function claimTraceAttempt(db: Db, id: string, round: number): Promise<TraceRow | undefined> {
+  const [row] = await db
+    .update(traces)
+    .set({ ingestStatus: 'processing', ingestAttempts: sql`${traces.ingestAttempts} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(traces.id, id), eq(traces.ingestRound, round), inArray(traces.ingestStatus, ['queued', 'processing'])))
+    .returning();
+  return row;
+}
+
+/** Records a failed attempt: back to `queued` for another try, or `failed` for good. */
+export async function recordAttemptFailure(db: Db, id: string, round: number, error: string, final: boolean): Promise<void> {
+  await db
+    .update(traces)
+    .set({ ingestStatus: final ? 'failed' : 'queued', lastIngestError: error, updatedAt: sql`now()` })
+    .where(and(eq(traces.id, id), eq(traces.ingestRound, round), eq(traces.ingestStatus, 'processing')));
+}
+
+/** Traces the workers still owe work to, oldest first (the sweeper's scan). */
+export async function tracesAwaitingWork(db: Db, olderThanMs: number, limit: number): Promise<Pick<TraceRow, 'id' | 'ingestRound'>[]> {
+  return db
+    .select({ id: traces.id, ingestRound: traces.ingestRound })
+    .from(traces)
+    .where(
+      and(
+        inArray(traces.ingestStatus, ['queued', 'processing']),
+        sql`${traces.updatedAt} < now() - make_interval(secs => ${olderThanMs / 1000})`,
+      ),
+    )
+    .orderBy(traces.updatedAt)
+    .limit(limit);
+}

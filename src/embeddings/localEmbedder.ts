@@ -1,0 +1,34 @@
+import type { Embedder } from './embedder.js';
+import { EmbeddingWorkerClient } from './embeddingWorkerClient.js';
+import { splitIntoWindows } from './longTextWindows.js';
+import { meanUnitVector } from './vectorMath.js';
+
+export const LOCAL_MODEL_NAME = 'local:all-MiniLM-L6-v2';
+export const LOCAL_DIMENSIONS = 384;
+
+/**
+ * all-MiniLM-L6-v2 running offline in a worker thread. Texts past the model's 256-token window
+ * are embedded window by window and averaged (see LONG_TEXT_POLICY in longTextWindows.ts).
+ */
+export async function createLocalEmbedder(): Promise<Embedder> {
+  const worker = await EmbeddingWorkerClient.start();
+  if (worker.dimensions !== LOCAL_DIMENSIONS) {
+    await worker.close();
+    throw new Error(`the local model produced ${worker.dimensions}-d vectors; expected ${LOCAL_DIMENSIONS}`);
+  }
+  return {
+    model: LOCAL_MODEL_NAME,
+    dimensions: LOCAL_DIMENSIONS,
+    async embed(texts) {
+      const windowsPerText = texts.map(splitIntoWindows);
+      const windowVectors = await worker.embed(windowsPerText.flat());
+      let offset = 0;
+      return windowsPerText.map((windows) => {
+        const vectors = windowVectors.slice(offset, (offset += windows.length));
+        // Also re-normalises single-window texts, so every vector is unit length to the last bit.
+        return meanUnitVector(vectors);
+      });
+    },
+    close: () => worker.close(),
+  };
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Scope } from '../auth/apiKeys.js';
+import { createAuthService, type AuthService, type Principal } from '../auth/service.js';
+import { touchApiKey } from '../db/accounts.js';
+import type { ProjectRow } from '../db/schema.js';
+import { ValidationError } from '../http/errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: AuthService;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    project: ProjectRow | null;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs. Routes without one are public (health, docs, bootstrap). */
+    scope?: Scope;
+  }
+}
+
+const PROJECT_SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * Authenticates before the body is read (401/403 come first), resolves the project after the
+ * body is validated (so a rejected request creates no project), and records `last_used_at`
+ * only for requests that succeeded.
+ */
+export default fp(
+  async function auth(app: FastifyInstance) {
+    const service = createAuthService(app.database.db);
+    app.decorate('auth', service);
+    app.decorateRequest('principal', null);
+    app.decorateRequest('project', null);
+
+    app.addHook('onRequest', async (request) => {
+      const scope = request.routeOptions.config?.scope;
+      if (!scope) return;
+      request.principal = await service.authenticate(request.headers);
+      service.requireScope(request.principal, scope);
+    });
+
+    app.addHook('preHandler', async (request) => {
+      if (!request.principal) return;
+      request.project = await service.resolveProject(request.principal, requestedProject(request));
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.principal && reply.statusCode < 400) {
+        await touchApiKey(app.database.db, request.principal.keyRowId).catch((err) =>
+          request.log.warn({ err }, 'could not record last_used_at'),
+        );
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['database'] },
+);
+
+function requestedProject(request: FastifyRequest): string | undefined {
+  const raw = request.headers['x-project-id'];
+  if (raw === undefined) return undefined;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value || !PROJECT_SLUG.test(value)) {
+    throw new ValidationError([
+      {
+        loc: ['header', 'x-project-id'],
+        msg: 'Project id must be 1-100 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+        type: 'invalid_format',
+      },
+    ]);
+  }
+  return value;
+}
+
+/** The authenticated caller and project of a route that declared a scope. */
+export function requestContext(request: FastifyRequest): { principal: Principal; project: ProjectRow } {
+  if (!request.principal || !request.project) throw new Error('route has no scope: no principal or project');
+  return { principal: request.principal, project: request.project };
+}

@@ -1,0 +1,62 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ApiError, ValidationError, type ValidationIssue } from '../http/errors.js';
+
+/** Fastify's own client errors, mapped to the contract's codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+};
+
+/**
+ * Every error leaves in the contract's shape, `{detail, code}`; a 422 carries FastAPI-style
+ * `loc/msg/type` issues; a 5xx says nothing about the inside (the log has the stack).
+ */
+export default fp(
+  async function errors(app: FastifyInstance) {
+    app.setNotFoundHandler((request, reply) => {
+      reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'not_found' });
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof ApiError) {
+        return reply.code(error.statusCode).headers(error.headers).send({ detail: error.detail, code: error.code });
+      }
+      if (error instanceof ValidationError) {
+        return reply.code(422).send({ detail: error.issues, code: 'validation_error' });
+      }
+      if (hasZodFastifySchemaValidationErrors(error)) {
+        const context = error.validationContext ?? 'body';
+        const issues: ValidationIssue[] = error.validation.map((v) => ({
+          loc: [context, ...pathOf(v.instancePath)],
+          msg: v.message ?? 'Invalid value',
+          type: v.keyword,
+        }));
+        return reply.code(422).send({ detail: issues, code: 'validation_error' });
+      }
+      const status = error.statusCode ?? 500;
+      if (status === 429) {
+        return reply.code(429).send({ detail: error.message, code: 'rate_limited' });
+      }
+      if (status >= 400 && status < 500) {
+        const code = FASTIFY_CODES[error.code] ?? (status === 400 ? 'bad_request' : 'client_error');
+        const detail = code === 'invalid_json' ? `Malformed JSON body: ${error.message}` : error.message;
+        return reply.code(status).send({ detail, code });
+      }
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status >= 500 ? status : 500).send({ detail: 'Internal server error', code: 'internal_error' });
+    });
+  },
+  { name: 'errors' },
+);
+
+function pathOf(instancePath: string): (string | number)[] {
+  return instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}

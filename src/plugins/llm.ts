@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import OpenAI from 'openai';
+import type { Config } from '../config.js';
+import { createLlmReflector } from '../learning/llmReflector.js';
+import type { Reflector } from '../learning/reflection.js';
+import { createTemplateReflector } from '../learning/templateReflector.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The OpenAI-compatible client, when OPENAI_API_KEY is set. */
+    openai: OpenAI | undefined;
+    reflector: Reflector;
+  }
+}
+
+/** The real `openai` client against any OpenAI-compatible URL; without a key, template reflections. */
+export default fp(
+  async function llm(app: FastifyInstance, opts: { config: Config }) {
+    const { llm } = opts.config;
+    // Retries belong to the job queue, which counts each attempt on the trace.
+    const client = llm.apiKey
+      ? new OpenAI({ apiKey: llm.apiKey, baseURL: llm.baseUrl, timeout: llm.timeoutMs, maxRetries: 0 })
+      : undefined;
+    if (!client) {
+      app.log.warn(
+        'OPENAI_API_KEY is not set: reflections are built from a template (task, outcome, feedback) instead of an LLM. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM or LiteLLM) for real reflections.',
+      );
+    }
+    app.decorate('openai', client);
+    app.decorate(
+      'reflector',
+      client ? createLlmReflector({ client, model: llm.model, maxPromptChars: llm.maxPromptChars }) : createTemplateReflector(),
+    );
+  },
+  { name: 'llm' },
+);

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { createMemoryService, type MemoryService } from '../memories/service.js';
+import { createTraceService, type TraceService } from '../traces/service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    traces: TraceService;
+    memories: MemoryService;
+  }
+}
+
+/** The domain services, built once from the infrastructure plugins. */
+export default fp(
+  async function services(app: FastifyInstance) {
+    app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
+    app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder }));
+  },
+  { name: 'services', dependencies: ['database', 'queue', 'embedder'] },
+);

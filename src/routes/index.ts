@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import apiKeyRoutes from './apiKeys.js';
+import healthRoutes from './health.js';
+import memoryRoutes from './memories.js';
+import traceRoutes from './traces.js';
+
+/** Every route module; their paths come from the one table in ./paths.ts. */
+export default async function routes(app: FastifyInstance): Promise<void> {
+  await app.register(healthRoutes);
+  await app.register(apiKeyRoutes);
+  await app.register(traceRoutes);
+  await app.register(memoryRoutes);
+}

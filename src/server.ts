@@ -1,0 +1,49 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { announceFirstKey } from './firstStart.js';
+
+/** Stops accepting, drains requests, lets jobs finish, closes pools; exits 0 unless it takes too long. */
+function closeOnSignals(close: () => Promise<void>, timeoutMs: number): void {
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      const timer = setTimeout(() => {
+        process.stderr.write(`Shutdown took longer than ${timeoutMs} ms; exiting.\n`);
+        process.exit(1);
+      }, timeoutMs);
+      timer.unref();
+      close().then(
+        () => process.exit(0),
+        (err) => {
+          process.stderr.write(`Shutdown failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+export async function startServer(config: Config, options: { worker?: boolean } = {}): Promise<void> {
+  const app = await buildApp({ config, worker: options.worker });
+  closeOnSignals(() => app.close(), config.shutdownTimeoutMs);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  await announceFirstKey(app, `http://${host}:${port}`);
+}
+
+/** Only when run directly: `tsx src/server.ts` (what `npm start` does). */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    await startServer(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
