@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -8,7 +8,7 @@ export interface TestApp {
   /** A master key for `user`, minted through the service (as the CLI does). */
   masterKey(user?: string, project?: string): Promise<string>;
   /** `app.inject` with a bearer key and an optional project header. */
-  call(key: string | undefined, options: InjectOptions & { project?: string }): ReturnType<FastifyInstance['inject']>;
+  call(key: string | undefined, options: InjectOptions & { project?: string }): Promise<LightMyRequestResponse>;
   /** Rows in a table, to prove a rejected request wrote nothing. */
   count(table: string): Promise<number>;
   close(): Promise<void>;
@@ -55,11 +55,11 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Om
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 25): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 25): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined) return value;
+    if (value !== undefined && value !== null) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
