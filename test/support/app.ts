@@ -54,12 +54,12 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Om
   };
 }
 
-/** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 25): Promise<Exclude<T, undefined>> {
+/** Polls until `check` returns a value (not undefined or null) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, intervalMs = 25): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined) return value as Exclude<T, undefined>;
+    if (value !== undefined && value !== null) return value;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
