@@ -1,38 +1,58 @@
 import { z } from 'zod';
 
-/** Empty strings in the environment mean "unset", as in most twelve-factor tools. */
+/**
+ * Each variable carries what it allows (its `description`), which is what a ConfigError says.
+ * Empty strings in the environment mean "unset" (see `withoutBlanks`), as in most twelve-factor tools.
+ */
 const optionalString = z
   .string()
   .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+  .transform((v) => (v === undefined ? undefined : v.trim()));
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(max)
+    .default(def)
+    .describe(max === Number.MAX_SAFE_INTEGER ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T[number]) =>
+  z
+    .enum(values)
+    .default(def)
+    .describe(`must be one of ${values.join(', ')}`);
+
+const url = (protocols: string[], pattern: RegExp) =>
+  optionalString.pipe(z.url({ protocol: pattern }).optional()).describe(`must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`);
+
+const text = (def: string) => z.string().min(1).default(def).describe('must not be empty');
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
   PORT: int(8000, 0, 65535),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: text('127.0.0.1'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 
-  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-  REFLECT_DATA_DIR: z.string().min(1).default('./.reflect-data'),
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  DATABASE_URL: url(['postgres', 'postgresql'], /^postgres(ql)?$/),
+  REFLECT_DATA_DIR: text('./.reflect-data'),
+  REDIS_URL: url(['redis', 'rediss'], /^rediss?$/),
 
   REFLECT_BOOTSTRAP_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
-  REFLECT_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_BASE_URL: url(['http', 'https'], /^https?$/),
+  REFLECT_LLM_MODEL: text('gpt-4o-mini'),
   REFLECT_LLM_TIMEOUT_MS: int(60_000, 100),
   /** Rough character budget for the trajectory inside a reflection prompt (~4 chars per token). */
   REFLECT_LLM_MAX_PROMPT_CHARS: int(48_000, 2_000),
 
-  REFLECT_EMBEDDING_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  REFLECT_EMBEDDING_PROVIDER: oneOf(['local', 'openai'], 'local'),
   REFLECT_EMBEDDING_MODEL: optionalString,
-  REFLECT_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional(),
+  REFLECT_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional().describe('must be an integer from 1 to 16000'),
   REFLECT_EMBEDDING_CACHE_SIZE: int(2_000, 0),
 
-  Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3),
+  Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3).describe('must be a number greater than 0 and at most 1'),
 
   REFLECT_BODY_LIMIT: int(10 * 1024 * 1024, 1024),
   REFLECT_RATE_LIMIT_MAX: int(6_000, 1),
@@ -48,6 +68,13 @@ const envSchema = z.object({
   /** How long SIGTERM may take (drain requests, finish jobs) before the process exits anyway. */
   REFLECT_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
 });
+
+/** `PORT=` must mean "default", not `Number('') === 0` (a random port). */
+function withoutBlanks(source: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) if (value !== undefined && value.trim() !== '') out[name] = value;
+  return out;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -93,16 +120,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once; every problem is named with its variable and what is allowed. */
+/** Parses the environment once; every problem names its variable and what is allowed, never the value. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(source);
+  const parsed = envSchema.safeParse(withoutBlanks(source));
   if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
     throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = issue.path.join('.');
-        // Never echo a value back: the variable may hold a secret.
-        return `${name}: ${issue.message}`;
-      }),
+      names.map((name) => `${name}: ${envSchema.shape[name as keyof typeof envSchema.shape]?.description ?? 'is invalid'}`),
     );
   }
   const e = parsed.data;

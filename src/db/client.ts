@@ -70,6 +70,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function wrap(pool: pg.Pool, kind: Database['kind'], url: string, closeEngine: () => Promise<void>): Database {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Filtered HNSW scans keep going until they have enough rows (pgvector 0.8), instead of
+  // returning fewer than the LIMIT when a filter drops most of the nearest ones.
+  pool.on('connect', (client) => {
+    client.query('SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = 100').catch(() => {});
+  });
   return {
     db: drizzle(pool, { schema }),
     pool,

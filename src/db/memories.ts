@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { memories, type MemoryRow } from './schema.js';
+import { memories, qValueUpdates, type MemoryRow, type QValueUpdateRow } from './schema.js';
 
 export type NewMemory = typeof memories.$inferInsert;
 
@@ -30,4 +30,52 @@ export async function listMemories(
     db.select({ n: count() }).from(memories).where(where),
   ]);
   return { rows, total: total!.n };
+}
+
+export async function updateMemory(db: Db, projectId: string, id: string, changes: Partial<NewMemory>): Promise<MemoryRow | undefined> {
+  const [row] = await db
+    .update(memories)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(and(eq(memories.id, id), eq(memories.projectId, projectId)))
+    .returning();
+  return row;
+}
+
+export async function deleteMemory(db: Db, projectId: string, id: string): Promise<MemoryRow | undefined> {
+  const [row] = await db
+    .delete(memories)
+    .where(and(eq(memories.id, id), eq(memories.projectId, projectId)))
+    .returning();
+  return row;
+}
+
+/** The Q changes the learning loop made to one memory, oldest first. */
+export async function memoryHistory(db: Db, memoryId: string): Promise<QValueUpdateRow[]> {
+  return db
+    .select()
+    .from(qValueUpdates)
+    .where(eq(qValueUpdates.memoryId, memoryId))
+    .orderBy(asc(qValueUpdates.createdAt), asc(qValueUpdates.id));
+}
+
+/** Memories whose vectors are not of `model`, in pages, for re-embedding. */
+export async function memoriesNotEmbeddedWith(
+  db: Db,
+  model: string,
+  page: { projectId?: string; limit: number },
+): Promise<Pick<MemoryRow, 'id' | 'task'>[]> {
+  return db
+    .select({ id: memories.id, task: memories.task })
+    .from(memories)
+    .where(and(ne(memories.embeddingModel, model), page.projectId ? eq(memories.projectId, page.projectId) : undefined))
+    .orderBy(asc(memories.id))
+    .limit(page.limit);
+}
+
+export async function countMemoriesNotEmbeddedWith(db: Db, model: string, projectId?: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(memories)
+    .where(and(ne(memories.embeddingModel, model), projectId ? eq(memories.projectId, projectId) : undefined));
+  return row!.n;
 }

@@ -68,3 +68,54 @@ export const listMemoriesQuery = z.object({
   order: z.enum(['asc', 'desc']).default('desc'),
 });
 export type ListMemoriesQuery = z.infer<typeof listMemoriesQuery>;
+
+const unitInterval = z.number().min(0).max(1);
+
+/** `lambda` is accepted as an alias of `lambda_` (the SDK's Python-safe name). */
+export const queryMemoriesBody = z
+  .object({
+    task: nonBlank(100_000),
+    limit: z.number().int().min(1).max(100).default(10),
+    lambda_: unitInterval.optional().describe('Blend: 0 = pure similarity, 1 = pure Q-value (default 0.5)'),
+    lambda: unitInterval.optional().describe('Alias of lambda_'),
+    metadata_filter: metadata.nullish(),
+    similarity_threshold: z.number().min(-1).max(1).nullish(),
+    mmr_lambda: unitInterval.default(0.7).describe('1 = no diversification'),
+  })
+  .transform(({ lambda, lambda_, ...rest }) => ({ ...rest, lambda_: lambda_ ?? lambda ?? 0.5 }))
+  .meta({
+    example: { task: 'Count the orders placed in April', limit: 5, lambda_: 0.5, metadata_filter: { tags: 'sql' } },
+  });
+export type QueryMemoriesBody = z.output<typeof queryMemoriesBody>;
+
+export const augmentedTaskResponse = z.object({ augmented_task: z.string(), memories: z.array(memory) }).meta({ id: 'AugmentedTask' });
+
+export const updateMemoryBody = z
+  .object({
+    task: nonBlank(100_000),
+    reflection: nonBlank(200_000),
+    metadata,
+    tags: z.array(tag).max(100),
+    summary: z.string().max(100_000),
+    key_mistake: z.string().max(100_000),
+    correct_action: z.string().max(100_000),
+    guidance: z.string().max(100_000),
+    applicable_tools: z.array(z.string().max(200)).max(200),
+    tools_used: z.array(z.string().max(200)).max(200),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { message: 'Give at least one field to change' })
+  .meta({ example: { reflection: 'Filter on order_date first, then count.', tags: ['sql', 'dates'] } });
+export type UpdateMemoryBody = z.infer<typeof updateMemoryBody>;
+
+export const qValueChange = z
+  .object({
+    memory_id: z.uuid(),
+    trace_id: z.uuid(),
+    q_before: z.number(),
+    q_after: z.number(),
+    reward: z.number(),
+    alpha: z.number(),
+    created_at: timestamp,
+  })
+  .meta({ id: 'QValueChange' });

@@ -1,10 +1,13 @@
 import type { Db } from '../db/client.js';
-import { getMemory, insertMemory, listMemories } from '../db/memories.js';
-import type { MemoryRow, ProjectRow } from '../db/schema.js';
+import { deleteMemory, getMemory, insertMemory, listMemories, memoryHistory, updateMemory, type NewMemory } from '../db/memories.js';
+import type { MemoryRow, ProjectRow, QValueUpdateRow } from '../db/schema.js';
+import { nearestMemories } from '../db/vectorSearch.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
-import type { CreateMemoryBody, ListMemoriesQuery, MemoryWire } from './models.js';
+import { augmentedTask } from './augment.js';
+import type { CreateMemoryBody, ListMemoriesQuery, MemoryWire, QueryMemoriesBody, UpdateMemoryBody } from './models.js';
+import { rankMemories, type RankedMemory } from './ranking.js';
 import { tagsOf } from './tags.js';
 
 export function toMemoryWire(row: MemoryRow, ranking = { similarity: 0, score: 0 }): MemoryWire {
@@ -64,6 +67,68 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
 
     list(project: ProjectRow, query: ListMemoriesQuery) {
       return listMemories(db, project.id, query);
+    },
+
+    /**
+     * Ranked retrieval: a candidate pool several times `limit` from the vector index (project,
+     * model and metadata filter applied in SQL), then the contract's blend, threshold and MMR.
+     */
+    async query(project: ProjectRow, body: QueryMemoriesBody): Promise<RankedMemory[]> {
+      const [vector] = await embedder.embed([body.task]);
+      const candidates = await nearestMemories(db, {
+        projectId: project.id,
+        model: embedder.model,
+        dimensions: embedder.dimensions,
+        vector: vector!,
+        metadataFilter: body.metadata_filter ?? {},
+        poolSize: Math.min(Math.max(body.limit * 5, 50), 500),
+      });
+      return rankMemories(candidates, {
+        lambda: body.lambda_,
+        similarityThreshold: body.similarity_threshold ?? null,
+        mmrLambda: body.mmr_lambda,
+        limit: body.limit,
+      });
+    },
+
+    async augment(project: ProjectRow, body: QueryMemoriesBody): Promise<{ augmented_task: string; memories: MemoryWire[] }> {
+      const ranked = (await this.query(project, body)).map((m) => toMemoryWire(m.row, m));
+      return { augmented_task: augmentedTask(body.task, ranked), memories: ranked };
+    },
+
+    /** A changed task gets a new vector, so retrieval keeps matching what the memory says. */
+    async update(project: ProjectRow, id: string, body: UpdateMemoryBody): Promise<MemoryRow> {
+      const current = await this.get(project, id);
+      const changes: Partial<NewMemory> = {
+        task: body.task,
+        reflection: body.reflection,
+        metadata: body.metadata,
+        tags: body.tags && [...new Set(body.tags)],
+        summary: body.summary,
+        keyMistake: body.key_mistake,
+        correctAction: body.correct_action,
+        guidance: body.guidance,
+        applicableTools: body.applicable_tools,
+        toolsUsed: body.tools_used,
+      };
+      if (body.task !== undefined && body.task !== current.task) {
+        const [embedding] = await embedder.embed([body.task]);
+        Object.assign(changes, { embedding: embedding!, embeddingModel: embedder.model });
+      }
+      const row = await updateMemory(db, project.id, id, changes);
+      if (!row) throw notFound('Memory');
+      return row;
+    },
+
+    async remove(project: ProjectRow, id: string): Promise<MemoryRow> {
+      const row = await deleteMemory(db, project.id, id);
+      if (!row) throw notFound('Memory');
+      return row;
+    },
+
+    async history(project: ProjectRow, id: string): Promise<QValueUpdateRow[]> {
+      await this.get(project, id);
+      return memoryHistory(db, id);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createTraceService, type TraceService } from '../traces/service.js';
 
@@ -15,6 +16,7 @@ declare module 'fastify' {
 /** The domain services, built once from the infrastructure plugins. */
 export default fp(
   async function services(app: FastifyInstance) {
+    await ensureVectorIndex(app.database.pool, app.embedder.model, app.embedder.dimensions);
     app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
     app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder }));
   },

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 const PROJECT_HEADER = {
   type: 'string',
@@ -34,6 +34,8 @@ export default fp(
           },
         },
       },
+      // Schemas with a `.meta({ id })` are emitted as `$ref`s; this puts their definitions in components.
+      transformObject: jsonSchemaTransformObject,
       transform: (input) => {
         const out = jsonSchemaTransform(input);
         if (!input.route.config?.scope) return out;

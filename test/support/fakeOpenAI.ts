@@ -44,6 +44,8 @@ export interface RecordedRequest {
   path: string;
   body: unknown;
   headers: http.IncomingHttpHeaders;
+  /** When the request arrived (Date.now()), to check how long a client waited between attempts. */
+  at: number;
 }
 
 export interface FakeOpenAI {
@@ -74,17 +76,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const at = Date.now();
     const raw = await readBody(req);
     let body: unknown = undefined;
     if (raw.length > 0) {
       try {
         body = JSON.parse(raw);
       } catch {
-        requests.push({ method: req.method ?? 'GET', path, body: raw, headers: req.headers });
+        requests.push({ method: req.method ?? 'GET', path, body: raw, headers: req.headers, at });
         return sendError(res, 400, 'Request body is not valid JSON.', 'invalid_request_error');
       }
     }
-    requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers });
+    requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers, at });
 
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       const chatBody = (body ?? {}) as ChatRequestBody;

@@ -1,0 +1,20 @@
+import { it } from 'vitest';
+import { buildTestApp } from '../support/app.js';
+import { openDatabase } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { startFakeOpenAI } from '../support/fakeOpenAI.js';
+it('builds', async () => {
+  const fake = await startFakeOpenAI();
+  let s = Date.now();
+  const db = await openDatabase({ dataDir: 'memory://' });
+  console.log('open ms', Date.now() - s); s = Date.now();
+  await runMigrations(db.pool);
+  console.log('migrate ms', Date.now() - s); s = Date.now();
+  const t = await buildTestApp({ OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseURL, REFLECT_EMBEDDING_PROVIDER: 'openai' }, { database: db });
+  console.log('build ms', Date.now() - s); s = Date.now();
+  await t.close();
+  const t2 = await buildTestApp({ OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseURL, REFLECT_EMBEDDING_PROVIDER: 'openai' }, { database: db });
+  console.log('build2 ms', Date.now() - s); s = Date.now();
+  await t2.close(); await db.close();
+  await fake.close();
+});
