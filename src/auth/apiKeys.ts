@@ -5,6 +5,15 @@ export type Scope = (typeof SCOPES)[number];
 export const ENVIRONMENTS = ['live', 'test'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/**
+ * Names a caller chooses. One definition for HTTP (bootstrap, X-Project-Id) and the CLI, so that a
+ * project created one way can always be addressed the other way.
+ */
+export const PROJECT_SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const PROJECT_SLUG_RULE = '1-100 characters: letters, digits, ".", "_" or "-", starting with a letter or digit';
+export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/;
+export const USER_ID_RULE = '1-100 characters: letters, digits, ".", "_", "@", "+" or "-", starting with a letter or digit';
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const KEY_ID_LENGTH = 12;
 const SECRET_LENGTH = 40; // ~238 bits

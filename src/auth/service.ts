@@ -154,6 +154,8 @@ export function createAuthService(db: Db) {
         (found.key.projectId === project.id ||
           (principal.isMaster && found.key.isMaster && found.key.userId === principal.userId));
       if (!visible) throw notFound('API key');
+      // A master key bound to this project is listed here, but only a master key may revoke one.
+      if (found.key.isMaster && !principal.isMaster) throw forbidden('Only a master key can revoke a master key');
       await revokeApiKey(db, id);
       return toApiKeyInfo((await findApiKey(db, id))!);
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Scope } from '../auth/apiKeys.js';
+import { PROJECT_SLUG, PROJECT_SLUG_RULE, type Scope } from '../auth/apiKeys.js';
 import { createAuthService, type AuthService, type Principal } from '../auth/service.js';
 import { touchApiKey } from '../db/accounts.js';
 import type { ProjectRow } from '../db/schema.js';
@@ -15,12 +15,13 @@ declare module 'fastify' {
     project: ProjectRow | null;
   }
   interface FastifyContextConfig {
-    /** The scope a route needs. Routes without one are public (health, docs, bootstrap). */
-    scope?: Scope;
+    /**
+     * The scope a route needs; `any` = any valid key (the route checks scopes itself, as MCP
+     * does per tool). Routes without one are public (health, docs, bootstrap).
+     */
+    scope?: Scope | 'any';
   }
 }
-
-const PROJECT_SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
  * Authenticates before the body is read (401/403 come first), resolves the project after the
@@ -38,7 +39,7 @@ export default fp(
       const scope = request.routeOptions.config?.scope;
       if (!scope) return;
       request.principal = await service.authenticate(request.headers);
-      service.requireScope(request.principal, scope);
+      if (scope !== 'any') service.requireScope(request.principal, scope);
     });
 
     app.addHook('preHandler', async (request) => {
@@ -65,7 +66,7 @@ function requestedProject(request: FastifyRequest): string | undefined {
     throw new ValidationError([
       {
         loc: ['header', 'x-project-id'],
-        msg: 'Project id must be 1-100 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+        msg: `Project id must be ${PROJECT_SLUG_RULE}`,
         type: 'invalid_format',
       },
     ]);

@@ -1,15 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ENVIRONMENTS, SCOPES } from '../auth/apiKeys.js';
+import { ENVIRONMENTS, PROJECT_SLUG, PROJECT_SLUG_RULE, SCOPES, USER_ID, USER_ID_RULE } from '../auth/apiKeys.js';
 import type { ApiKeyInfo } from '../auth/service.js';
 import { requestContext } from '../plugins/auth.js';
 import { authErrors, errorBody, idParams, iso, isoOrNull, nullableTimestamp, timestamp } from '../http/schemas.js';
 import { PATHS } from './paths.js';
 
-const name = (what: string) =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/, `${what} must be 1-100 characters: letters, digits, ".", "_", "@", "+" or "-"`);
+const userId = z.string().regex(USER_ID, `user_id must be ${USER_ID_RULE}`);
+// The same rule as X-Project-Id: a bootstrapped project must be addressable afterwards.
+const projectSlug = z.string().regex(PROJECT_SLUG, `project_id must be ${PROJECT_SLUG_RULE}`);
 
 const apiKeyInfo = z
   .object({
@@ -33,8 +32,8 @@ const createdApiKey = apiKeyInfo
 
 const bootstrapBody = z
   .object({
-    user_id: name('user_id'),
-    project_id: name('project_id'),
+    user_id: userId,
+    project_id: projectSlug,
     key_label: z.string().min(1).max(200).default('Default Admin Key'),
     environment: z.enum(ENVIRONMENTS).default('live'),
     bootstrap_token: z.string().optional().describe('Alternative to "Authorization: Bearer <token>"'),
@@ -71,10 +70,15 @@ const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
           body: bootstrapBody,
           response: { 201: createdApiKey, 401: errorBody, 403: errorBody, 422: authErrors[422] },
         },
+        // The token is checked before the body is validated: without it, a caller learns nothing (401/403 first).
+        preValidation: async (request) => {
+          const header = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+          const body = request.body as { bootstrap_token?: unknown } | null | undefined;
+          const inBody = typeof body?.bootstrap_token === 'string' ? body.bootstrap_token : undefined;
+          app.auth.checkBootstrapToken(app.config.bootstrapToken, header ?? inBody);
+        },
       },
       async (request, reply) => {
-        const header = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
-        app.auth.checkBootstrapToken(app.config.bootstrapToken, header ?? request.body.bootstrap_token);
         const key = await app.auth.createMasterKey({
           userId: request.body.user_id,
           projectId: request.body.project_id,
