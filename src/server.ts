@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { announceFirstKey } from './firstStart.js';
@@ -35,8 +37,18 @@ export async function startServer(config: Config, options: { worker?: boolean } 
   await announceFirstKey(app, `http://${host}:${port}`);
 }
 
+/** Compared as URLs of real paths: a plain `file://${path}` breaks on spaces, symlinks and Windows. */
+function isEntryPoint(script: string | undefined): boolean {
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
 /** Only when run directly: `tsx src/server.ts` (what `npm start` does). */
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryPoint(process.argv[1])) {
   try {
     await startServer(loadConfig());
   } catch (err) {

@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util';
-import { ENVIRONMENTS, type Environment } from '../auth/apiKeys.js';
+import { ENVIRONMENTS, PROJECT_SLUG, PROJECT_SLUG_RULE, USER_ID, USER_ID_RULE, type Environment } from '../auth/apiKeys.js';
 import { createAuthService } from '../auth/service.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { openDatabase } from '../db/client.js';
+import { projectsWithSlug } from '../db/accounts.js';
+import { openDatabase, type Db } from '../db/client.js';
+import { createEmbedder } from '../embeddings/index.js';
+import { createOpenAIClient } from '../llm/openaiClient.js';
+import { reembedMemories } from '../memories/reembed.js';
 import { runMigrations } from '../db/migrate.js';
 import { startServer } from '../server.js';
 
@@ -18,6 +22,9 @@ Commands:
       --project <slug>    project slug (created if new)       [default: default]
       --label <text>      key label                           [default: CLI key]
       --environment <e>   live or test                        [default: live]
+  reembed               Re-embed memories with the active embedding model
+      --project <slug>    only this project (with --user if several users have it)
+      --user <id>         the project's owner
 
 Configuration comes from the environment; see README.md.`;
 
@@ -31,6 +38,13 @@ async function withDatabase<T>(config: Config, work: (db: Awaited<ReturnType<typ
   }
 }
 
+async function findProjectId(db: Db, slug: string, user: string | undefined): Promise<string> {
+  const matches = await projectsWithSlug(db, slug, user);
+  if (matches.length === 0) throw new ConfigError([`--project: no project "${slug}"${user ? ` of user "${user}"` : ''}`]);
+  if (matches.length > 1) throw new ConfigError([`--project: several users have a project "${slug}"; add --user`]);
+  return matches[0]!;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -38,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       user: { type: 'string' },
-      project: { type: 'string', default: 'default' },
+      project: { type: 'string' },
       label: { type: 'string', default: 'CLI key' },
       environment: { type: 'string', default: 'live' },
     },
@@ -64,18 +78,41 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write('Migrations applied.\n');
       return 0;
     case 'keys create': {
-      if (!values.user) throw new ConfigError(['--user: required (the user id the key belongs to)']);
-      if (!ENVIRONMENTS.includes(values.environment as Environment)) throw new ConfigError(['--environment: must be live or test']);
+      // The same rules as POST /v1/bootstrap, so the key's project can be named in X-Project-Id.
+      const problems = [
+        ...(!values.user ? ['--user: required (the user id the key belongs to)'] : []),
+        ...(values.user && !USER_ID.test(values.user) ? [`--user: must be ${USER_ID_RULE}`] : []),
+        ...(!PROJECT_SLUG.test(values.project!) ? [`--project: must be ${PROJECT_SLUG_RULE}`] : []),
+        ...(!values.label!.trim() ? ['--label: must not be empty'] : []),
+        ...(!ENVIRONMENTS.includes(values.environment as Environment) ? ['--environment: must be live or test'] : []),
+      ];
+      if (problems.length) throw new ConfigError(problems);
       const key = await withDatabase(config, (database) =>
         createAuthService(database.db).createMasterKey({
           userId: values.user!,
-          projectId: values.project!,
+          projectId: values.project ?? 'default',
           label: values.label!,
           environment: values.environment as Environment,
         }),
       );
       process.stdout.write(`${key.api_key}\n`);
       process.stderr.write(`Master key ${key.key_prefix} for user "${key.user_id}", project "${key.project_id}". It is shown only once.\n`);
+      return 0;
+    }
+    case 'reembed': {
+      const done = await withDatabase(config, async (database) => {
+        const projectId = values.project ? await findProjectId(database.db, values.project, values.user) : undefined;
+        const embedder = await createEmbedder(config.embedding, createOpenAIClient(config.llm));
+        try {
+          return await reembedMemories(
+            { db: database.db, pool: database.pool, embedder },
+            { projectId, onProgress: (n, total) => process.stderr.write(`\rRe-embedded ${n}/${total} memories with ${embedder.model}`) },
+          );
+        } finally {
+          await embedder.close();
+        }
+      });
+      process.stderr.write(`\nDone: ${done} memories re-embedded.\n`);
       return 0;
     }
     default:

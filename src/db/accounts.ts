@@ -99,3 +99,13 @@ export async function countUsers(db: Db): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(users);
   return row!.n;
 }
+
+/** Ids of the projects with this slug, of one owner when `userExternalId` is given. */
+export async function projectsWithSlug(db: Db, slug: string, userExternalId?: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .innerJoin(users, eq(users.id, projects.ownerUserId))
+    .where(and(eq(projects.slug, slug), userExternalId ? eq(users.externalId, userExternalId) : undefined));
+  return rows.map((r) => r.id);
+}

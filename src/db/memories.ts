@@ -79,3 +79,7 @@ export async function countMemoriesNotEmbeddedWith(db: Db, model: string, projec
     .where(and(ne(memories.embeddingModel, model), projectId ? eq(memories.projectId, projectId) : undefined));
   return row!.n;
 }
+
+export async function setMemoryEmbedding(db: Db, id: string, embedding: number[], model: string): Promise<void> {
+  await db.update(memories).set({ embedding, embeddingModel: model, updatedAt: sql`now()` }).where(eq(memories.id, id));
+}

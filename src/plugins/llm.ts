@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Config } from '../config.js';
+import { createOpenAIClient } from '../llm/openaiClient.js';
 import { createLlmReflector } from '../learning/llmReflector.js';
 import type { Reflector } from '../learning/reflection.js';
 import { createTemplateReflector } from '../learning/templateReflector.js';
@@ -18,10 +19,7 @@ declare module 'fastify' {
 export default fp(
   async function llm(app: FastifyInstance, opts: { config: Config }) {
     const { llm } = opts.config;
-    // Retries belong to the job queue, which counts each attempt on the trace.
-    const client = llm.apiKey
-      ? new OpenAI({ apiKey: llm.apiKey, baseURL: llm.baseUrl, timeout: llm.timeoutMs, maxRetries: 0 })
-      : undefined;
+    const client = createOpenAIClient(llm);
     if (!client) {
       app.log.warn(
         'OPENAI_API_KEY is not set: reflections are built from a template (task, outcome, feedback) instead of an LLM. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM or LiteLLM) for real reflections.',
