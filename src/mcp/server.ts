@@ -65,7 +65,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
   const server = new McpServer({ name: 'reflect-server', version: '0.1.0' });
 
   /** Runs a tool body after its scope check; failures become tool errors in the REST error shape. */
-  async function asTool(scope: Scope, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  async function runWithScope(scope: Scope, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
     try {
       services.auth.requireScope(caller.principal, scope);
       return await body();
@@ -86,7 +86,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ query, limit, lambda_ }) =>
-      asTool('memories:read', async () => {
+      runWithScope('memories:read', async () => {
         const body = queryMemoriesBody.parse({ task: query, limit, lambda_ });
         const ranked = await services.memories.query(caller.project, body);
         const memories = ranked.map((m) => toMemoryWire(m.row, m));
@@ -106,7 +106,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     (input) =>
-      asTool('traces:write', async () => {
+      runWithScope('traces:write', async () => {
         const body = createTraceBody.parse({
           task: input.task,
           trajectory: input.trajectory,

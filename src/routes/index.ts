@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import apiKeyRoutes from './apiKeys.js';
 import healthRoutes from './health.js';
+import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import traceRoutes from './traces.js';
 
@@ -10,4 +11,5 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(apiKeyRoutes);
   await app.register(traceRoutes);
   await app.register(memoryRoutes);
+  await app.register(mcpRoutes);
 }

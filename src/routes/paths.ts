@@ -18,4 +18,5 @@ export const PATHS = {
   memoryHistory: ['/v1/memories/:id/history'],
   memoriesQuery: ['/v1/memories/query'],
   memoriesAugment: ['/v1/memories/augment'],
+  mcp: ['/mcp'],
 } as const satisfies Record<string, readonly string[]>;
