@@ -42,8 +42,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.bootstrap_token', '*.api_key'], censor: '[redacted]' },
           },
     bodyLimit: config.bodyLimit,
+    // Opening the embedded engine and migrating can take well over Fastify's default 10 s on a busy machine.
+    pluginTimeout: 120_000,
     trustProxy: true,
-    return503OnClosing: true,
+    // Fastify's own drain 503 is not in the contract's shape; the errors plugin answers it instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -35,6 +35,8 @@ export async function startServer(config: Config, options: { worker?: boolean } 
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   await announceFirstKey(app, `http://${host}:${port}`);
+  // After the first-start announcement: once this is logged, start-up has fully finished.
+  app.log.info({ url: `http://${host}:${port}`, docs: `http://${host}:${port}/docs` }, 'reflect-server ready');
 }
 
 /** Compared as URLs of real paths: a plain `file://${path}` breaks on spaces, symlinks and Windows. */

@@ -4,11 +4,10 @@ import { createAuthService } from '../auth/service.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { projectsWithSlug } from '../db/accounts.js';
 import { openDatabase, type Db } from '../db/client.js';
-import { createEmbedder } from '../embeddings/index.js';
-import { createOpenAIClient } from '../llm/openaiClient.js';
-import { reembedMemories } from '../memories/reembed.js';
 import { runMigrations } from '../db/migrate.js';
-import { startServer } from '../server.js';
+
+/** The server and the embedders load lazily: `--help` and `keys create` should not pay for them. */
+const startServer: typeof import('../server.js').startServer = async (...args) => (await import('../server.js')).startServer(...args);
 
 const USAGE = `Usage: reflect-server <command> [options]
 
@@ -82,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       const problems = [
         ...(!values.user ? ['--user: required (the user id the key belongs to)'] : []),
         ...(values.user && !USER_ID.test(values.user) ? [`--user: must be ${USER_ID_RULE}`] : []),
-        ...(!PROJECT_SLUG.test(values.project!) ? [`--project: must be ${PROJECT_SLUG_RULE}`] : []),
+        ...(values.project !== undefined && !PROJECT_SLUG.test(values.project) ? [`--project: must be ${PROJECT_SLUG_RULE}`] : []),
         ...(!values.label!.trim() ? ['--label: must not be empty'] : []),
         ...(!ENVIRONMENTS.includes(values.environment as Environment) ? ['--environment: must be live or test'] : []),
       ];
@@ -102,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
     case 'reembed': {
       const done = await withDatabase(config, async (database) => {
         const projectId = values.project ? await findProjectId(database.db, values.project, values.user) : undefined;
+        const [{ createEmbedder }, { createOpenAIClient }, { reembedMemories }] = await Promise.all([
+          import('../embeddings/index.js'),
+          import('../llm/openaiClient.js'),
+          import('../memories/reembed.js'),
+        ]);
         const embedder = await createEmbedder(config.embedding, createOpenAIClient(config.llm));
         try {
           return await reembedMemories(

@@ -24,9 +24,9 @@ declare module 'fastify' {
 }
 
 /**
- * Authenticates before the body is read (401/403 come first), resolves the project after the
- * body is validated (so a rejected request creates no project), and records `last_used_at`
- * only for requests that succeeded.
+ * Authenticates before the body is read (401/403 come first, right after the rate limit),
+ * resolves the project after the body is validated (so a rejected request creates no project),
+ * and records `last_used_at` only for requests that succeeded.
  */
 export default fp(
   async function auth(app: FastifyInstance) {
@@ -35,11 +35,23 @@ export default fp(
     app.decorateRequest('principal', null);
     app.decorateRequest('project', null);
 
+    // A rejected key is only thrown in preParsing: the rate limiter (a route-level onRequest
+    // hook, so it runs after this one) must count it too, per address, or invalid keys could
+    // hammer the database without limit. Either way the 401/403 comes before the body is read.
+    const failures = new WeakMap<FastifyRequest, unknown>();
     app.addHook('onRequest', async (request) => {
       const scope = request.routeOptions.config?.scope;
       if (!scope) return;
-      request.principal = await service.authenticate(request.headers);
-      if (scope !== 'any') service.requireScope(request.principal, scope);
+      try {
+        request.principal = await service.authenticate(request.headers);
+        if (scope !== 'any') service.requireScope(request.principal, scope);
+      } catch (err) {
+        failures.set(request, err);
+      }
+    });
+
+    app.addHook('preParsing', async (request) => {
+      if (failures.has(request)) throw failures.get(request);
     });
 
     app.addHook('preHandler', async (request) => {

@@ -12,12 +12,24 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
 };
 
+/** Fastify's validation contexts, named as FastAPI names them in `loc` (X-Project-Id is `header` too). */
+const LOCATIONS: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
 /**
  * Every error leaves in the contract's shape, `{detail, code}`; a 422 carries FastAPI-style
  * `loc/msg/type` issues; a 5xx says nothing about the inside (the log has the stack).
  */
 export default fp(
   async function errors(app: FastifyInstance) {
+    // While draining (SIGTERM), a request still arriving on an open connection is told to go elsewhere.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onRequest', async () => {
+      if (closing) throw new ApiError(503, 'shutting_down', 'The server is shutting down; retry on another instance', { connection: 'close' });
+    });
+
     app.setNotFoundHandler((request, reply) => {
       reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'not_found' });
     });
@@ -30,7 +42,7 @@ export default fp(
         return reply.code(422).send({ detail: error.issues, code: 'validation_error' });
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
-        const context = error.validationContext ?? 'body';
+        const context = LOCATIONS[error.validationContext ?? 'body'] ?? error.validationContext ?? 'body';
         const issues: ValidationIssue[] = error.validation.map((v) => ({
           loc: [context, ...pathOf(v.instancePath)],
           msg: v.message ?? 'Invalid value',
