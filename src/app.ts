@@ -8,6 +8,7 @@ import database from './plugins/database.js';
 import embedder from './plugins/embedder.js';
 import errors from './plugins/errors.js';
 import llm from './plugins/llm.js';
+import metrics from './plugins/metrics.js';
 import queue from './plugins/queue.js';
 import rateLimit from './plugins/rateLimit.js';
 import services from './plugins/services.js';
@@ -27,7 +28,7 @@ export interface AppOptions {
 }
 
 /**
- * Composes the server: infrastructure (errors, database, LLM, embeddings, queue, docs, auth,
+ * Composes the server: infrastructure (errors, metrics, database, LLM, embeddings, queue, docs, auth,
  * rate limit), then domain services and the worker, then routes. Shutdown runs in reverse:
  * routes drain, the worker finishes its jobs, the queue closes, the database closes last.
  */
@@ -54,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('config', config);
 
   await app.register(errors);
+  await app.register(metrics, { config });
   await app.register(database, { config, database: options.database });
   await app.register(llm, { config });
   await app.register(embedder, { config, embedder: options.embedder });

@@ -67,6 +67,10 @@ const envSchema = z.object({
   REFLECT_JOB_LOCK_MS: int(30_000, 500),
   /** How long SIGTERM may take (drain requests, finish jobs) before the process exits anyway. */
   REFLECT_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+  /** Bearer token for GET /metrics on the API port (unset: not served there). */
+  REFLECT_METRICS_TOKEN: optionalString,
+  /** A port of its own for GET /metrics, without auth (unset: none). */
+  REFLECT_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('must be an integer from 1 to 65535'),
 });
 
 /** `PORT=` must mean "default", not `Number('') === 0` (a random port). */
@@ -103,6 +107,7 @@ export interface Config {
   qLearningAlpha: number;
   bodyLimit: number;
   shutdownTimeoutMs: number;
+  metrics: { token?: string; port?: number };
   rateLimit: { max: number; windowMs: number };
   ingest: {
     concurrency: number;
@@ -155,6 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     qLearningAlpha: e.Q_LEARNING_ALPHA,
     bodyLimit: e.REFLECT_BODY_LIMIT,
     shutdownTimeoutMs: e.REFLECT_SHUTDOWN_TIMEOUT_MS,
+    metrics: { token: e.REFLECT_METRICS_TOKEN, port: e.REFLECT_METRICS_PORT },
     rateLimit: { max: e.REFLECT_RATE_LIMIT_MAX, windowMs: e.REFLECT_RATE_LIMIT_WINDOW_MS },
     ingest: {
       concurrency: e.REFLECT_WORKER_CONCURRENCY,

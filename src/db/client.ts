@@ -5,6 +5,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { installSessionQueue } from './pgliteSessionQueue.js';
 import * as schema from './schema.js';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -18,6 +19,13 @@ export interface Database {
   url: string;
   close(): Promise<void>;
 }
+
+/**
+ * Every connection's settings: filtered HNSW scans keep going until they have enough rows
+ * (pgvector 0.8's iterative scan) instead of returning fewer than the LIMIT when a filter drops
+ * most of the nearest ones.
+ */
+const VECTOR_SEARCH_SETTINGS = ['hnsw.iterative_scan=relaxed_order', 'hnsw.ef_search=100'];
 
 export interface DatabaseOptions {
   databaseUrl?: string;
@@ -33,7 +41,7 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const poolSize = options.poolSize ?? 10;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: poolSize });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: poolSize, options: `-c ${VECTOR_SEARCH_SETTINGS.join(' -c ')}` });
     return wrap(pool, 'postgres', options.databaseUrl, async () => {});
   }
 
@@ -41,6 +49,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const dataDir = inMemory ? options.dataDir : path.resolve(options.dataDir);
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const engine = await PGlite.create({ dataDir, extensions: { vector } });
+  // One session serves every connection here, so setting it once covers them all.
+  await engine.exec(VECTOR_SEARCH_SETTINGS.map((s) => `SET ${s.replace('=', ' = ')};`).join(' '));
 
   const socket = socketAddress(inMemory ? undefined : dataDir);
   // A socket file left by a crashed process would make listen() fail.
@@ -50,6 +60,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ...(socket.path ? { path: socket.path } : { host: '127.0.0.1', port: 0 }),
     maxConnections: 64,
   });
+  // The library's own queue lets concurrent connections' queries interleave (see the module).
+  installSessionQueue(server, engine);
   await server.start();
   const conn = server.getServerConn();
   const pool = new pg.Pool({
@@ -70,11 +82,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function wrap(pool: pg.Pool, kind: Database['kind'], url: string, closeEngine: () => Promise<void>): Database {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  // Filtered HNSW scans keep going until they have enough rows (pgvector 0.8), instead of
-  // returning fewer than the LIMIT when a filter drops most of the nearest ones.
-  pool.on('connect', (client) => {
-    client.query('SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = 100').catch(() => {});
-  });
   return {
     db: drizzle(pool, { schema }),
     pool,

@@ -19,7 +19,7 @@ declare module 'fastify' {
 export default fp(
   async function llm(app: FastifyInstance, opts: { config: Config }) {
     const { llm } = opts.config;
-    const client = createOpenAIClient(llm);
+    const client = createOpenAIClient(llm, app.metrics.observeLlmCall);
     if (!client) {
       app.log.warn(
         'OPENAI_API_KEY is not set: reflections are built from a template (task, outcome, feedback) instead of an LLM. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM or LiteLLM) for real reflections.',
@@ -31,5 +31,5 @@ export default fp(
       client ? createLlmReflector({ client, model: llm.model, maxPromptChars: llm.maxPromptChars }) : createTemplateReflector(),
     );
   },
-  { name: 'llm' },
+  { name: 'llm', dependencies: ['metrics'] },
 );

@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { tokenMatches } from '../auth/apiKeys.js';
+import type { Config } from '../config.js';
+import { unauthorized } from '../http/errors.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+/**
+ * Prometheus metrics. Exposed at `GET /metrics` behind `Authorization: Bearer
+ * <REFLECT_METRICS_TOKEN>`, and/or without auth on a port of its own (REFLECT_METRICS_PORT,
+ * for a scraper on a private network). With neither set, nothing is exposed.
+ */
+export default fp(
+  async function metricsPlugin(app: FastifyInstance, opts: { config: Config }) {
+    const metrics = createMetrics({
+      queueDepth: () => app.queue.depth(),
+      memoryCount: async () => {
+        const { rows } = await app.database.pool.query<{ n: number }>('select count(*)::int as n from memories');
+        return rows[0]!.n;
+      },
+    });
+    app.decorate('metrics', metrics);
+
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+
+    const { token, port } = opts.config.metrics;
+    if (token) {
+      app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
+        const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+        if (!given || !tokenMatches(given, token)) throw unauthorized('Metrics need "Authorization: Bearer <REFLECT_METRICS_TOKEN>"');
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      });
+    }
+    if (port !== undefined) {
+      const server: Server = createServer((req, res) => {
+        if (req.url !== '/metrics') {
+          res.writeHead(404).end();
+          return;
+        }
+        metrics.registry.metrics().then(
+          (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+          () => res.writeHead(500).end(),
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(port, opts.config.host, resolve));
+      app.addHook('onClose', async () => new Promise<void>((resolve) => server.close(() => resolve())));
+    }
+  },
+  { name: 'metrics' },
+);

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, eventually, type TestApp } from '../support/app.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI.js';
+
+let fake: FakeOpenAI;
+let t: TestApp;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  t = await buildTestApp({
+    OPENAI_API_KEY: 'test',
+    OPENAI_BASE_URL: fake.baseURL,
+    REFLECT_EMBEDDING_PROVIDER: 'openai',
+    REFLECT_METRICS_TOKEN: 'scrape-me',
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await fake.close();
+});
+
+function metricValue(text: string, line: RegExp): number {
+  const match = text.split('\n').find((l) => line.test(l));
+  if (!match) throw new Error(`no metric line matches ${line}`);
+  return Number(match.split(' ').at(-1));
+}
+
+describe('GET /metrics', () => {
+  it('needs the metrics token', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const wrong = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().code).toBe('unauthorized');
+  });
+
+  it('reports HTTP latency by route and status, LLM calls and tokens, queue depth and memories', async () => {
+    const key = await t.masterKey();
+    const created = await t.call(key, {
+      method: 'POST',
+      url: '/v1/traces',
+      payload: { task: 'measure me', trajectory: 'did it', review_result: 'pass' },
+    });
+    await eventually(async () => {
+      const trace = (await t.call(key, { method: 'GET', url: `/v1/traces/${created.json().id}` })).json();
+      return trace.ingest_status === 'completed' ? trace : undefined;
+    });
+    const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const text = res.body;
+    expect(metricValue(text, /^reflect_http_request_duration_seconds_count\{method="POST",route="\/v1\/traces",status_code="202"\}/)).toBe(1);
+    expect(metricValue(text, /^reflect_http_request_duration_seconds_count\{method="GET",route="\/v1\/traces\/:id",status_code="200"\}/)).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, /^reflect_llm_calls_total\{outcome="ok"\}/)).toBe(1);
+    expect(metricValue(text, /^reflect_llm_tokens_total\{kind="prompt"\}/)).toBeGreaterThan(0);
+    expect(metricValue(text, /^reflect_llm_latency_seconds_count/)).toBe(1);
+    expect(metricValue(text, /^reflect_memories /)).toBe(1);
+    expect(metricValue(text, /^reflect_queue_depth /)).toBe(0);
+    expect(text).toContain('reflect_nodejs_heap_size_total_bytes');
+  });
+});
+
+describe('metrics exposure', () => {
+  it('is off without a token or port, and served without auth on its own port', async () => {
+    const plain = await buildTestApp({ REFLECT_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
+    try {
+      expect((await plain.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+      const port = plain.config.metrics.port!;
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('reflect_queue_depth');
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+});
