@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
@@ -43,6 +44,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.bootstrap_token', '*.api_key'], censor: '[redacted]' },
           },
     bodyLimit: config.bodyLimit,
+    // A caller's X-Request-Id (e.g. from a proxy) is kept, so its logs and ours line up.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     // Opening the embedded engine and migrating can take well over Fastify's default 10 s on a busy machine.
     pluginTimeout: 120_000,
     trustProxy: true,
@@ -53,6 +57,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   await app.register(errors);
   await app.register(metrics, { config });

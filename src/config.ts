@@ -82,6 +82,9 @@ function withoutBlanks(source: NodeJS.ProcessEnv): Record<string, string> {
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable the server reads. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export interface Config {
   env: Env['NODE_ENV'];
   port: number;
