@@ -15,12 +15,18 @@ import rateLimit from './plugins/rateLimit.js';
 import services from './plugins/services.js';
 import swagger from './plugins/swagger.js';
 import worker from './plugins/worker.js';
+import healthRoutes from './routes/health.js';
 import routes from './routes/index.js';
+
+/**
+ * What one process does: `all` (API and worker, the embedded default), `api`, or `worker`
+ * (processes reviews; serves only health, readiness and metrics).
+ */
+export type Role = 'all' | 'api' | 'worker';
 
 export interface AppOptions {
   config: Config;
-  /** Run the background worker in this process (the embedded default runs both). */
-  worker?: boolean;
+  role?: Role;
   /** An already open database (tests, CLI); otherwise one is opened from the config. */
   database?: Database;
   /** An embedder to use instead of the configured one (tests). */
@@ -67,11 +73,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(llm, { config });
   await app.register(embedder, { config, embedder: options.embedder });
   await app.register(queue, { config });
-  await app.register(swagger);
-  await app.register(auth);
-  await app.register(rateLimit, { config });
-  await app.register(services);
-  if (options.worker !== false) await app.register(worker, { config });
-  await app.register(routes);
+  const role = options.role ?? 'all';
+  if (role !== 'worker') {
+    await app.register(swagger);
+    await app.register(auth);
+    await app.register(rateLimit, { config });
+    await app.register(services);
+  }
+  if (role !== 'api') await app.register(worker, { config });
+  await app.register(role === 'worker' ? healthRoutes : routes);
   return app;
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { buildApp } from './app.js';
+import { buildApp, type Role } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { announceFirstKey } from './firstStart.js';
 
@@ -27,16 +27,16 @@ function closeOnSignals(close: () => Promise<void>, timeoutMs: number): void {
   }
 }
 
-export async function startServer(config: Config, options: { worker?: boolean } = {}): Promise<void> {
-  const app = await buildApp({ config, worker: options.worker });
+export async function startServer(config: Config, role: Role = 'all'): Promise<void> {
+  const app = await buildApp({ config, role });
   closeOnSignals(() => app.close(), config.shutdownTimeoutMs);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  await announceFirstKey(app, `http://${host}:${port}`);
+  if (role === 'all') await announceFirstKey(app, `http://${host}:${port}`);
   // After the first-start announcement: once this is logged, start-up has fully finished.
-  app.log.info({ url: `http://${host}:${port}`, docs: `http://${host}:${port}/docs` }, 'reflect-server ready');
+  app.log.info({ role, url: `http://${host}:${port}`, docs: `http://${host}:${port}/docs` }, 'reflect-server ready');
 }
 
 /** Compared as URLs of real paths: a plain `file://${path}` breaks on spaces, symlinks and Windows. */

@@ -9,23 +9,53 @@ import { runMigrations } from '../db/migrate.js';
 /** The server and the embedders load lazily: `--help` and `keys create` should not pay for them. */
 const startServer: typeof import('../server.js').startServer = async (...args) => (await import('../server.js')).startServer(...args);
 
-const USAGE = `Usage: reflect-server <command> [options]
+const ENVIRONMENT_NOTE = 'Configuration comes from the environment (see README.md, or .env.example).';
 
-Commands:
-  serve                 API and background worker in one process (the default)
-  api                   API only (run workers separately; needs REDIS_URL)
-  worker                Background worker only (needs REDIS_URL)
-  migrate               Apply database migrations and exit
-  keys create           Mint a master key without HTTP and print it once
-      --user <id>         user id (created if new)            [required]
-      --project <slug>    project slug (created if new)       [default: default]
-      --label <text>      key label                           [default: CLI key]
-      --environment <e>   live or test                        [default: live]
-  reembed               Re-embed memories with the active embedding model
-      --project <slug>    only this project (with --user if several users have it)
-      --user <id>         the project's owner
+/** Each command's help, shown by `reflect-server <command> --help`. */
+const COMMANDS: Record<string, { summary: string; details?: string }> = {
+  serve: {
+    summary: 'API and background worker in one process (the default)',
+    details: 'Uses embedded PostgreSQL in REFLECT_DATA_DIR unless DATABASE_URL is set, and an in-process\njob queue unless REDIS_URL is set. Listens on HOST:PORT (127.0.0.1:8000).',
+  },
+  api: {
+    summary: 'API only; run workers separately',
+    details: 'Needs REDIS_URL (the queue the workers read) and, for more than one process, DATABASE_URL.',
+  },
+  worker: {
+    summary: 'Background worker only: processes reviews into memories',
+    details: 'Needs REDIS_URL. Serves only /health, /ready (and /metrics if enabled) on PORT.\nREFLECT_WORKER_CONCURRENCY sets how many reviews it processes at once.',
+  },
+  migrate: { summary: 'Apply database migrations and exit (safe while other processes start)' },
+  'keys create': {
+    summary: 'Mint a master key without HTTP and print it once',
+    details: [
+      '--user <id>         user id (created if new)            [required]',
+      '--project <slug>    project slug (created if new)       [default: default]',
+      '--label <text>      key label                           [default: CLI key]',
+      '--environment <e>   live or test                        [default: live]',
+    ].join('\n'),
+  },
+  reembed: {
+    summary: 'Re-embed memories with the active embedding model, showing progress',
+    details: ['--project <slug>    only this project', '--user <id>         the project\'s owner (when several users have that slug)'].join('\n'),
+  },
+};
 
-Configuration comes from the environment; see README.md.`;
+const USAGE = [
+  'Usage: reflect-server <command> [options]',
+  '',
+  'Commands:',
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`),
+  '',
+  'Run `reflect-server <command> --help` for a command\'s options.',
+  ENVIRONMENT_NOTE,
+].join('\n');
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  const details = c.details ? `\n\n${c.details.replace(/^/gm, '  ')}` : '';
+  return `Usage: reflect-server ${name}${c.details?.startsWith('--') ? ' [options]' : ''}\n\n${c.summary}.${details}\n\n${ENVIRONMENT_NOTE}`;
+}
 
 async function withDatabase<T>(config: Config, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
@@ -58,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const command = positionals.join(' ') || 'serve';
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${positionals.length && COMMANDS[command] ? commandHelp(command) : USAGE}\n`);
     return 0;
   }
   const config = loadConfig();
@@ -70,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     case 'api':
     case 'worker':
       if (!config.redisUrl) throw new ConfigError([`REDIS_URL: required by "${command}" (separate processes share the queue through Redis)`]);
-      await startServer(config, { worker: command === 'worker' });
+      await startServer(config, command);
       return -1;
     case 'migrate':
       await withDatabase(config, async () => {});
