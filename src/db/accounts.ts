@@ -45,13 +45,17 @@ export interface KeyWithProject {
   userExternalId: string;
 }
 
-export async function findKeyByKeyId(db: Db, keyId: string): Promise<KeyWithProject | undefined> {
-  const [row] = await db
+/** Keys with the names their owner chose for user and project (what ApiKeyInfo shows). */
+function keysWithNames(db: Db) {
+  return db
     .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
     .from(apiKeys)
     .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.keyId, keyId));
+    .innerJoin(users, eq(users.id, apiKeys.userId));
+}
+
+export async function findKeyByKeyId(db: Db, keyId: string): Promise<KeyWithProject | undefined> {
+  const [row] = await keysWithNames(db).where(eq(apiKeys.keyId, keyId));
   return row;
 }
 
@@ -60,22 +64,11 @@ export async function listApiKeys(db: Db, projectId: string, includeMastersOf?: 
   const scope = includeMastersOf
     ? or(eq(apiKeys.projectId, projectId), and(eq(apiKeys.userId, includeMastersOf), eq(apiKeys.isMaster, true)))
     : eq(apiKeys.projectId, projectId);
-  return db
-    .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
-    .from(apiKeys)
-    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(scope)
-    .orderBy(apiKeys.createdAt);
+  return keysWithNames(db).where(scope).orderBy(apiKeys.createdAt);
 }
 
 export async function findApiKey(db: Db, id: string): Promise<KeyWithProject | undefined> {
-  const [row] = await db
-    .select({ key: apiKeys, projectSlug: projects.slug, userExternalId: users.externalId })
-    .from(apiKeys)
-    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.id, id));
+  const [row] = await keysWithNames(db).where(eq(apiKeys.id, id));
   return row;
 }
 

@@ -58,7 +58,12 @@ export async function storeMemoryAndApplyReview(
   });
 }
 
-/** One statement: lock in id order, update from the latest value, record before/after. */
+/**
+ * One statement: lock in id order, update from the latest value, record before/after. The
+ * history row is stamped when the update is applied (clock_timestamp(), after the row locks),
+ * not when the transaction began (now()): a review that waited for another one's lock must sort
+ * after it, or the history would not read as a chain of q values.
+ */
 async function applyQUpdates(
   tx: Db,
   u: { projectId: string; traceId: string; ids: string[]; reward: number; alpha: number },
@@ -81,8 +86,8 @@ async function applyQUpdates(
       WHERE m.id = locked.id
       RETURNING m.id, locked.q_value AS q_before, m.q_value AS q_after
     )
-    INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha)
-    SELECT id, ${u.traceId}, q_before, q_after, ${u.reward}::float8, ${u.alpha}::float8 FROM updated
+    INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, created_at)
+    SELECT id, ${u.traceId}, q_before, q_after, ${u.reward}::float8, ${u.alpha}::float8, clock_timestamp() FROM updated
     RETURNING memory_id, q_before, q_after
   `);
   return result.rows.map((r) => ({ memoryId: r.memory_id, before: Number(r.q_before), after: Number(r.q_after) }));

@@ -15,12 +15,22 @@ declare module 'fastify' {
 export default fp(
   async function queue(app: FastifyInstance, opts: { config: Config }) {
     let lastError = '';
+    let loggedAt = 0;
     const queue = opts.config.redisUrl
-      ? createBullmqQueue(opts.config.redisUrl, (err) => {
-          // Redis being down is logged once per distinct error, not once per retry.
-          if (err.message !== lastError) app.log.warn({ err: err.message }, 'job queue: Redis error');
-          lastError = err.message;
-        })
+      ? createBullmqQueue(
+          opts.config.redisUrl,
+          (err) => {
+            // Redis being down is logged once per distinct error and then once a minute, not once
+            // per reconnect attempt; a later outage with the same message is logged again.
+            const now = Date.now();
+            if (err.message !== lastError || now - loggedAt >= 60_000) {
+              app.log.warn({ err: err.message }, 'job queue: Redis error');
+              loggedAt = now;
+            }
+            lastError = err.message;
+          },
+          { maxAttempts: opts.config.ingest.attempts },
+        )
       : createEmbeddedQueue();
     app.decorate('queue', queue);
     app.addHook('onClose', async () => queue.close());

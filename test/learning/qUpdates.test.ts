@@ -5,6 +5,7 @@ import {
   getMemory,
   uniqueTask,
   useLoopApp,
+  useSharedDatabase,
   waitForTrace,
   type LoopFixture,
 } from '../support/learning.js';
@@ -34,9 +35,11 @@ async function historyOf(f: LoopFixture, memoryId: string) {
   return rows as Array<{ trace_id: string; q_before: number; q_after: number; reward: number; alpha: number }>;
 }
 
+const database = useSharedDatabase();
+
 // Q_LEARNING_ALPHA is set to 0.1 so that the server default cannot be mistaken for the spec's 0.3.
 describe.each(transports())('Q-value updates through the API ($transport)', ({ transport }) => {
-  const f = useLoopApp(transport, { env: { Q_LEARNING_ALPHA: '0.1' } });
+  const f = useLoopApp(transport, { env: { Q_LEARNING_ALPHA: '0.1' }, database });
 
   it('applies q ← q + α(r − q) for an inline review and then a deferred one', async () => {
     const m = await createMemory(f, uniqueTask('Memory M'));

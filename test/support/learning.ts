@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/client.js';
 import { createOpenAIEmbedder } from '../../src/embeddings/openaiEmbedder.js';
 import type { TraceWire } from '../../src/traces/models.js';
 import { buildTestApp, eventually, type TestApp } from './app.js';
@@ -24,6 +25,41 @@ export interface LoopOptions {
   env?: Record<string, string>;
   /** false: no OPENAI_API_KEY (template reflections); embeddings still come from the fake. */
   llm?: boolean;
+  /** A database opened by useSharedDatabase() (the app does not close it). */
+  database?: SharedDatabase;
+}
+
+export interface SharedDatabase {
+  readonly current: Database;
+}
+
+/**
+ * One embedded database for a whole file (opening one costs seconds), registered as top-level
+ * hooks. The apps of the file's describe blocks run one after the other on it; each block
+ * waits for its own work to finish before its app closes, so none is left for the next.
+ */
+export function useSharedDatabase(): SharedDatabase {
+  let database: Database | undefined;
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: 'memory://' });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  return {
+    get current() {
+      if (!database) throw new Error('useSharedDatabase(): the database is opened in beforeAll');
+      return database;
+    },
+  };
+}
+
+/** Waits until no trace is queued or processing: nothing is left for whoever uses the database next. */
+export async function drained(t: TestApp): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await t.app.database.pool.query("select count(*)::int as n from traces where ingest_status in ('queued', 'processing')");
+    return rows[0].n === 0 ? true : undefined;
+  }, 20_000);
 }
 
 /** The environment that points the LLM and the embedder at the fake. */
@@ -49,10 +85,14 @@ export function useLoopApp(transport: Transport, options: LoopOptions = {}): Loo
             model: 'text-embedding-3-small',
           })
         : undefined;
-    fixture.t = await buildTestApp(env, embedder ? { embedder } : {});
+    fixture.t = await buildTestApp(env, {
+      ...(embedder ? { embedder } : {}),
+      ...(options.database ? { database: options.database.current } : {}),
+    });
     fixture.key = await fixture.t.masterKey();
   });
   afterAll(async () => {
+    if (fixture.t && options.database) await drained(fixture.t);
     await fixture.t?.close();
     await fixture.redis?.close();
     await fixture.fake?.close();

@@ -6,6 +6,7 @@ import {
   getTrace,
   uniqueTask,
   useLoopApp,
+  useSharedDatabase,
   userPrompt,
   waitForTrace,
 } from '../support/learning.js';
@@ -33,9 +34,11 @@ const toolTrajectory = [
   { role: 'assistant', content: 'There were 1532 orders.' },
 ];
 
+const database = useSharedDatabase();
+
 describe.each(transports())('the SDK flow over HTTP ($transport)', ({ transport }) => {
   describe('with an LLM', () => {
-    const f = useLoopApp(transport);
+    const f = useLoopApp(transport, { database });
 
     it('turns a reviewed trace into a memory holding exactly what the model wrote', async () => {
       const task = uniqueTask('Count the orders placed in March');
@@ -152,7 +155,7 @@ describe.each(transports())('the SDK flow over HTTP ($transport)', ({ transport 
   });
 
   describe('without OPENAI_API_KEY', () => {
-    const f = useLoopApp(transport, { llm: false });
+    const f = useLoopApp(transport, { llm: false, database });
 
     it('writes a template reflection and still stores the memory', async () => {
       const task = uniqueTask('Summarise the incident report');
