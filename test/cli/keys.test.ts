@@ -42,9 +42,9 @@ describe('reflect-server keys create', () => {
   }, SLOW_MS);
 
   it('--help prints the usage and exits 0', async () => {
-    const result = await run(process.execPath, [BIN, '--help'], {});
+    const result = await run(process.execPath, [BIN, 'keys', 'create', '--help'], {});
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('keys create');
+    expect(result.stdout).toContain('Usage: reflect-server keys create');
     expect(result.stdout).toContain('--user');
   }, SLOW_MS);
 
