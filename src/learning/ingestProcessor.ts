@@ -3,9 +3,10 @@ import type { Db } from '../db/client.js';
 import { storeMemoryAndApplyReview } from '../db/learning.js';
 import { claimTraceAttempt, recordAttemptFailure } from '../db/traces.js';
 import type { Embedder } from '../embeddings/embedder.js';
-import { RetryLaterError, type JobProcessor } from '../queue/jobQueue.js';
+import { RetryLaterError, type IngestJob, type JobProcessor } from '../queue/jobQueue.js';
 import type { Message } from '../traces/trajectory.js';
 import { tagsOf } from '../memories/tags.js';
+import type { JobOutcome } from '../observability/metrics.js';
 import type { Reflector } from './reflection.js';
 import { ReflectionError } from './reflectionOutput.js';
 
@@ -15,6 +16,8 @@ export interface IngestDeps {
   embedder: Embedder;
   maxAttempts: number;
   log: FastifyBaseLogger;
+  /** Told how each attempt ended and how long it took (metrics). */
+  observe?: (outcome: JobOutcome, seconds: number) => void;
 }
 
 /**
@@ -23,56 +26,67 @@ export interface IngestDeps {
  * asks the queue for another attempt or, at the last one, marks the trace `failed`.
  */
 export function createIngestProcessor(deps: IngestDeps): JobProcessor {
-  return async ({ traceId, round }) => {
-    const trace = await claimTraceAttempt(deps.db, traceId, round);
-    if (!trace) return; // Done already, failed for good, or superseded by a retry round.
-    if (!trace.reviewResult) throw new Error(`trace ${traceId} was queued without a review`);
-    const passed = trace.reviewResult === 'pass';
+  return async (job) => {
+    const started = performance.now();
+    let outcome: JobOutcome = 'retry';
     try {
-      const reflection = await deps.reflector.reflect({
-        task: trace.task,
-        trajectory: trace.trajectory as Message[],
-        finalResponse: trace.finalResponse,
-        result: passed ? 'pass' : 'fail',
-        feedbackText: trace.reviewFeedback,
-        referenceContext: trace.referenceContext,
-      });
-      const [embedding] = await deps.embedder.embed([trace.task]);
-      const outcome = await storeMemoryAndApplyReview(deps.db, {
-        traceId,
-        retrievedMemoryIds: trace.retrievedMemoryIds,
-        reward: passed ? 1 : 0,
-        alpha: trace.reviewAlpha!,
-        memory: {
-          projectId: trace.projectId,
-          task: trace.task,
-          reflection: reflection.reflection,
-          success: passed,
-          summary: reflection.summary,
-          keyMistake: reflection.key_mistake,
-          correctAction: reflection.correct_action,
-          guidance: reflection.guidance,
-          applicableTools: reflection.applicable_tools,
-          toolsUsed: reflection.tools_used,
-          metadata: trace.metadata,
-          tags: tagsOf(trace.metadata),
-          reflectionSource: reflection.source,
-          embedding: embedding!,
-          embeddingModel: deps.embedder.model,
-        },
-      });
-      deps.log.info(
-        { traceId, memoryId: outcome.memoryId, applied: outcome.applied, qUpdates: outcome.qUpdates.length, attempt: trace.ingestAttempts },
-        'review processed',
-      );
-    } catch (error) {
-      const retryable = !(error instanceof ReflectionError) || error.retryable;
-      const final = !retryable || trace.ingestAttempts >= deps.maxAttempts;
-      const message = error instanceof Error ? error.message : String(error);
-      await recordAttemptFailure(deps.db, traceId, round, message, final);
-      deps.log.warn({ traceId, attempt: trace.ingestAttempts, final, err: message }, 'review processing failed');
-      if (final) return; // The trace says `failed`; POST /v1/traces/{id}/retry starts a new round.
-      throw new RetryLaterError(message, error instanceof ReflectionError ? error.retryAfterMs : undefined);
+      outcome = await processAttempt(deps, job);
+    } finally {
+      deps.observe?.(outcome, (performance.now() - started) / 1000);
     }
   };
+}
+
+async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): Promise<JobOutcome> {
+  const trace = await claimTraceAttempt(deps.db, traceId, round);
+  if (!trace) return 'skipped'; // Done already, failed for good, or superseded by a retry round.
+  if (!trace.reviewResult) throw new Error(`trace ${traceId} was queued without a review`);
+  const passed = trace.reviewResult === 'pass';
+  try {
+    const reflection = await deps.reflector.reflect({
+      task: trace.task,
+      trajectory: trace.trajectory as Message[],
+      finalResponse: trace.finalResponse,
+      result: passed ? 'pass' : 'fail',
+      feedbackText: trace.reviewFeedback,
+      referenceContext: trace.referenceContext,
+    });
+    const [embedding] = await deps.embedder.embed([trace.task]);
+    const outcome = await storeMemoryAndApplyReview(deps.db, {
+      traceId,
+      retrievedMemoryIds: trace.retrievedMemoryIds,
+      reward: passed ? 1 : 0,
+      alpha: trace.reviewAlpha!,
+      memory: {
+        projectId: trace.projectId,
+        task: trace.task,
+        reflection: reflection.reflection,
+        success: passed,
+        summary: reflection.summary,
+        keyMistake: reflection.key_mistake,
+        correctAction: reflection.correct_action,
+        guidance: reflection.guidance,
+        applicableTools: reflection.applicable_tools,
+        toolsUsed: reflection.tools_used,
+        metadata: trace.metadata,
+        tags: tagsOf(trace.metadata),
+        reflectionSource: reflection.source,
+        embedding: embedding!,
+        embeddingModel: deps.embedder.model,
+      },
+    });
+    deps.log.info(
+      { traceId, memoryId: outcome.memoryId, applied: outcome.applied, qUpdates: outcome.qUpdates.length, attempt: trace.ingestAttempts },
+      'review processed',
+    );
+    return 'completed';
+  } catch (error) {
+    const retryable = !(error instanceof ReflectionError) || error.retryable;
+    const final = !retryable || trace.ingestAttempts >= deps.maxAttempts;
+    const message = error instanceof Error ? error.message : String(error);
+    await recordAttemptFailure(deps.db, traceId, round, message, final);
+    deps.log.warn({ traceId, attempt: trace.ingestAttempts, final, err: message }, 'review processing failed');
+    if (final) return 'failed'; // The trace says `failed`; POST /v1/traces/{id}/retry starts a new round.
+    throw new RetryLaterError(message, error instanceof ReflectionError ? error.retryAfterMs : undefined);
+  }
 }

@@ -21,6 +21,7 @@ export default fp(
         embedder: app.embedder,
         maxAttempts: ingest.attempts,
         log: app.log.child({ component: 'worker' }),
+        observe: app.metrics.observeJob,
       }),
       { concurrency: ingest.concurrency, maxAttempts: ingest.attempts, backoffMs: ingest.backoffMs, lockMs: ingest.lockMs },
     );
@@ -28,5 +29,5 @@ export default fp(
     app.decorate('sweeper', sweeper);
     app.addHook('onClose', async () => sweeper.stop());
   },
-  { name: 'worker', dependencies: ['database', 'queue', 'llm', 'embedder'] },
+  { name: 'worker', dependencies: ['metrics', 'database', 'queue', 'llm', 'embedder'] },
 );

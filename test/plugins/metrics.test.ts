@@ -54,6 +54,7 @@ describe('GET /metrics', () => {
     expect(metricValue(text, /^reflect_llm_tokens_total\{kind="prompt"\}/)).toBeGreaterThan(0);
     expect(metricValue(text, /^reflect_llm_latency_seconds_count/)).toBe(1);
     expect(metricValue(text, /^reflect_memories /)).toBe(1);
+    expect(metricValue(text, /^reflect_job_duration_seconds_count\{outcome="completed"\}/)).toBe(1);
     expect(metricValue(text, /^reflect_queue_depth /)).toBe(0);
     expect(text).toContain('reflect_nodejs_heap_size_total_bytes');
   });

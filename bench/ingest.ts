@@ -1,0 +1,549 @@
+/**
+ * Ingest benchmark: `npm run bench:ingest [-- --requests 3000 --quick]`.
+ *
+ * (a) Traces accepted per second: POST /v1/traces against a listening server on 127.0.0.1 at
+ *     concurrency 32, without and with an inline review, the worker running (default config:
+ *     local embedder, worker concurrency 8, the fake LLM at 200 ms).
+ * (b) Reviews processed per second: traces with a review stored first (bulk insert, state queued),
+ *     then all enqueued at once; timed from the first enqueue until the database says every one is
+ *     `completed` (so HTTP acceptance, measured in (a), does not limit it), with the fake LLM at 200 ms and
+ *     REFLECT_EMBEDDING_PROVIDER=openai against the same fake server (the LLM should be the only
+ *     bottleneck), at worker concurrency N = 8 and 32; then once with the local embedder.
+ *     Ideal = N / 0.2 s; target processed/s ÷ ideal ≥ 0.9. Each run also profiles where a job's
+ *     time goes (LLM call, embedding, database work alone) and the main thread's load.
+ * The fake OpenAI server runs as a child process, so its work is not on the server's event loop.
+ * Every run uses a fresh file-backed data directory, as a real install does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { storeMemoryAndApplyReview } from '../src/db/learning.js';
+import { memories, traces as tracesTable } from '../src/db/schema.js';
+import { claimTraceAttempt, insertTrace } from '../src/db/traces.js';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '3000' },
+    /** Smaller runs, for checking the bench itself. */
+    quick: { type: 'boolean', default: false },
+  },
+});
+const REQUESTS = args.quick ? 500 : Number(args.requests);
+const LLM_LATENCY_MS = 200;
+const ACCEPT_CONCURRENCY = 32;
+const TARGETS = { acceptedPerSecond: 500, processedRatio: 0.9 };
+const PROCESS_RUNS = [
+  { provider: 'openai', concurrency: 8, traces: args.quick ? 160 : 600 },
+  { provider: 'openai', concurrency: 32, traces: args.quick ? 640 : 2400 },
+  { provider: 'local', concurrency: 32, traces: args.quick ? 200 : 800 },
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: s.at(-1) ?? NaN };
+}
+const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) : '—');
+const fmt = (s: Stats) => `p50 ${ms(s.p50)} / p95 ${ms(s.p95)} / p99 ${ms(s.p99)} ms`;
+const log = (line = '') => process.stdout.write(`${line}\n`);
+const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
+const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
+const loadAverage = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** CPU time per thread of this process, in ms (Linux /proc; utime + stime in 10 ms ticks). */
+function threadCpu(): Map<number, number> {
+  try {
+    return new Map(
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [Number(tid), (Number(fields[11]) + Number(fields[12])) * 10] as const;
+      }),
+    );
+  } catch {
+    return new Map();
+  }
+}
+/** CPU used between two snapshots by the main thread and by the other threads (except `exclude`). */
+function cpuUsed(before: Map<number, number>, after: Map<number, number>, exclude: number[] = []): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const [tid, t] of after) {
+    if (exclude.includes(tid)) continue;
+    const used = t - (before.get(tid) ?? 0);
+    if (tid === process.pid) main += used;
+    else others += used;
+  }
+  return { main, others };
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const TABLES = ['orders', 'invoices', 'payments', 'shipments', 'subscriptions', 'refunds'];
+
+/** A realistic SQL-agent run: tool call, tool result, answer (~1.5 KB of JSON). Unique task per i. */
+function traceBody(i: number, review: boolean): Record<string, unknown> {
+  const month = MONTHS[i % 12]!;
+  const table = TABLES[i % TABLES.length]!;
+  const query = `SELECT count(*) FROM ${table} WHERE created_at >= '2026-${String((i % 12) + 1).padStart(2, '0')}-01' AND store_id = ${i}`;
+  return {
+    task: `Count the ${table} created in ${month} for store ${i}`,
+    trajectory: [
+      { role: 'system', content: 'You are a careful data analyst. Use the run_sql tool; answer with a number and one sentence.' },
+      { role: 'user', content: `How many ${table} were created in ${month} for store ${i}? The table has rows for every month and every store.` },
+      { role: 'assistant', content: '', tool_calls: [{ id: `call_${i}`, type: 'function', function: { name: 'run_sql', arguments: JSON.stringify({ query }) } }] },
+      { role: 'tool', tool_call_id: `call_${i}`, content: `count\n-----\n${1000 + (i % 977)}\n(1 row)` },
+      { role: 'assistant', content: `There were ${1000 + (i % 977)} ${table} created in ${month} for store ${i}.` },
+    ],
+    model: 'gpt-4o-mini',
+    metadata: { tags: ['sql', table], store: i },
+    ...(review
+      ? {
+          review_result: i % 4 === 0 ? 'fail' : 'pass',
+          feedback_text: i % 4 === 0 ? 'The query ignored the end of the month; add an upper bound on created_at.' : 'Correct count.',
+        }
+      : {}),
+  };
+}
+
+// HTTP load from a worker thread, so the client does not share the server's event loop.
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+(async () => {
+  const { url, headers, warmup, bodies, concurrency, expect } = workerData;
+  let errors = 0, firstError;
+  async function run(list) {
+    const latencies = new Array(list.length);
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < list.length; i = next++) {
+        const t = performance.now();
+        try {
+          const res = await fetch(url, { method: 'POST', headers, body: list[i] });
+          const text = await res.text();
+          if (res.status !== expect) { errors++; firstError ??= res.status + ' ' + text.slice(0, 300); }
+        } catch (e) { errors++; firstError ??= String(e); }
+        latencies[i] = performance.now() - t;
+      }
+    }));
+    return { latencies, wallMs: performance.now() - start };
+  }
+  let tid;
+  try { tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()); } catch {}
+  if (warmup.length) await run(warmup);
+  const measured = await run(bodies);
+  parentPort.postMessage({ ...measured, errors, firstError, tid });
+})();
+`;
+interface HttpResult {
+  latencies: number[];
+  wallMs: number;
+  errors: number;
+  firstError?: string;
+  /** The client thread's id, to leave its CPU out of the server's. */
+  tid?: number;
+}
+function httpLoad(url: string, key: string, warmup: string[], bodies: string[], concurrency: number): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CLIENT, {
+      eval: true,
+      workerData: { url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, warmup, bodies, concurrency, expect: 202 },
+    });
+    worker.once('message', (m: HttpResult) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+/** The fake OpenAI server in its own process; resolves with its base URL. */
+async function startFakeLlm(): Promise<{ url: string; child: ChildProcess }> {
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+  const script = fileURLToPath(new URL('../test/support/fakeOpenAI.ts', import.meta.url));
+  const child = spawn(process.execPath, [tsxCli, script, '--port', '0', '--latency', String(LLM_LATENCY_MS), '--dimensions', '384'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /FAKE_OPENAI_URL=(\S+)/.exec(buffered);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`fake OpenAI server exited with code ${code}`)));
+    setTimeout(() => reject(new Error('fake OpenAI server did not start within 30 s')), 30_000).unref();
+  });
+  return { url, child };
+}
+
+interface Server {
+  app: FastifyInstance;
+  url: string;
+  key: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'reflect-ingest-'));
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    REFLECT_DATA_DIR: dataDir,
+    REFLECT_RATE_LIMIT_MAX: '1000000000',
+    // Another PostgreSQL (or the embedded engine served from elsewhere) when DATABASE_URL is set.
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...env,
+  });
+  const app = await buildApp({ config, logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const key = (await app.auth.createMasterKey({ userId: 'bench', projectId: 'bench', label: 'bench', environment: 'live' })).api_key;
+  return {
+    app,
+    url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/traces`,
+    key,
+    dataDir,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wraps a method of a decorated object (the services hold the same object) to time each call. */
+function timeCalls<T extends object, K extends keyof T>(target: T, method: K, into: number[]): void {
+  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
+  (target as Record<K, unknown>)[method] = async (...a: unknown[]) => {
+    const start = performance.now();
+    try {
+      return await original(...a);
+    } finally {
+      into.push(performance.now() - start);
+    }
+  };
+}
+
+async function countByStatus(app: FastifyInstance): Promise<{ completed: number; failed: number; queued: number }> {
+  const { rows } = await app.database.pool.query<{ completed: number; failed: number; queued: number }>(
+    `SELECT count(*) FILTER (WHERE ingest_status = 'completed' AND review_status = 'reviewed')::int AS completed,
+            count(*) FILTER (WHERE ingest_status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE ingest_status IN ('queued', 'processing'))::int AS queued
+     FROM traces`,
+  );
+  return rows[0]!;
+}
+
+interface DbProfile {
+  claim: Stats;
+  store: Stats;
+  perJob: Stats;
+  insertIndexed: Stats;
+  insertUnindexed: Stats;
+}
+
+/**
+ * The database part of one job, alone and in sequence: claim, then the store transaction; and a
+ * bare memory INSERT with and without HNSW maintenance (a model no partial index covers).
+ */
+async function profileJobDb(app: FastifyInstance, jobs: number): Promise<DbProfile> {
+  const db = app.database.db;
+  const { rows } = await app.database.pool.query<{ id: string }>(`SELECT id FROM projects WHERE slug = 'bench'`);
+  const projectId = rows[0]!.id;
+  const dimensions = app.embedder.dimensions;
+  const claim: number[] = [];
+  const store: number[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const body = traceBody(1_000_000 + i, true);
+    const trace = await insertTrace(db, {
+      projectId,
+      task: body.task as string,
+      trajectory: body.trajectory as Record<string, unknown>[],
+      finalResponse: 'done',
+      ingestStatus: 'queued',
+      reviewResult: 'pass',
+      reviewAlpha: 0.3,
+      reviewedAt: new Date(),
+    });
+    let t = performance.now();
+    await claimTraceAttempt(db, trace.id, 0);
+    claim.push(performance.now() - t);
+    const raw = Array.from({ length: dimensions }, () => Math.random() - 0.5);
+    const norm = Math.hypot(...raw);
+    t = performance.now();
+    await storeMemoryAndApplyReview(db, {
+      traceId: trace.id,
+      retrievedMemoryIds: [],
+      reward: 1,
+      alpha: 0.3,
+      memory: {
+        projectId,
+        task: trace.task,
+        reflection: 'Profiled reflection.',
+        success: true,
+        embedding: raw.map((x) => x / norm),
+        embeddingModel: app.embedder.model,
+      },
+    });
+    store.push(performance.now() - t);
+  }
+  const insert = async (model: string) => {
+    const times: number[] = [];
+    for (let i = 0; i < jobs; i++) {
+      const raw = Array.from({ length: dimensions }, () => Math.random() - 0.5);
+      const norm = Math.hypot(...raw);
+      const t = performance.now();
+      await db.insert(memories).values({ projectId, task: `insert probe ${i}`, reflection: 'r', embedding: raw.map((x) => x / norm), embeddingModel: model });
+      times.push(performance.now() - t);
+    }
+    return stats(times);
+  };
+  const insertIndexed = await insert(app.embedder.model);
+  const insertUnindexed = await insert('bench:unindexed');
+  return { claim: stats(claim), store: stats(store), perJob: stats(claim.map((c, i) => c + store[i]!)), insertIndexed, insertUnindexed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) accepted per second
+
+async function acceptRun(
+  fakeUrl: string,
+): Promise<{ name: string; perSecond: number; latency: Stats; processedMeanwhile: number; elu: number; cpuMain: number; cpuOthers: number }[]> {
+  const server = await startServer({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: fakeUrl });
+  const out = [];
+  try {
+    let offset = 0;
+    for (const review of [false, true]) {
+      const warmup = Array.from({ length: 100 }, (_, i) => JSON.stringify(traceBody(offset + i, false)));
+      offset += 100;
+      const bodies = Array.from({ length: REQUESTS }, (_, i) => JSON.stringify(traceBody(offset + i, review)));
+      offset += REQUESTS;
+      const before = (await countByStatus(server.app)).completed;
+      const elu0 = performance.eventLoopUtilization();
+      const cpu0 = threadCpu();
+      const result = await httpLoad(server.url, server.key, warmup, bodies, ACCEPT_CONCURRENCY);
+      const elu = performance.eventLoopUtilization(elu0).utilization;
+      const cpu = cpuUsed(cpu0, threadCpu(), result.tid === undefined ? [] : [result.tid]);
+      if (result.errors) throw new Error(`HTTP errors (${result.errors}): ${result.firstError}`);
+      const after = await countByStatus(server.app);
+      out.push({
+        name: review ? 'with inline review (queued; worker running)' : 'without review (completed at once)',
+        perSecond: (REQUESTS / result.wallMs) * 1000,
+        latency: stats(result.latencies),
+        // Reviewed traces the worker finished while the load ran (no-review traces are excluded by review_status).
+        processedMeanwhile: review ? after.completed - before : 0,
+        elu,
+        // Per request, warm-up included (it ran inside the same window).
+        cpuMain: cpu.main / (REQUESTS + warmup.length),
+        cpuOthers: cpu.others / (REQUESTS + warmup.length),
+      });
+    }
+  } finally {
+    progress('closing (running jobs finish, queued ones are dropped)');
+    await server.close();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) processed per second
+
+interface ProcessResult {
+  provider: string;
+  concurrency: number;
+  traces: number;
+  seconds: number;
+  perSecond: number;
+  ideal: number;
+  ratio: number;
+  mainThreadMsPerJob: number;
+  cpuMainPerJob: number;
+  cpuOthersPerJob: number;
+  llm: Stats;
+  embed: Stats;
+  elu: number;
+  lag: Stats;
+  llmRequests: number;
+  db: DbProfile;
+}
+
+async function processRun(fakeUrl: string, provider: 'openai' | 'local', concurrency: number, traces: number): Promise<ProcessResult> {
+  const server = await startServer({
+    OPENAI_API_KEY: 'bench',
+    OPENAI_BASE_URL: fakeUrl,
+    REFLECT_EMBEDDING_PROVIDER: provider,
+    REFLECT_WORKER_CONCURRENCY: String(concurrency),
+    // The traces below are stored as queued before they are enqueued: keep the sweeper out of it.
+    REFLECT_SWEEP_INTERVAL_MS: '600000',
+  });
+  try {
+    const { app } = server;
+    let firstEnqueue: number | undefined;
+    const enqueue = app.queue.enqueue.bind(app.queue);
+    app.queue.enqueue = async (job) => {
+      firstEnqueue ??= performance.now();
+      return enqueue(job);
+    };
+    const llmTimes: number[] = [];
+    const embedTimes: number[] = [];
+    timeCalls(app.reflector, 'reflect', llmTimes);
+    timeCalls(app.embedder, 'embed', embedTimes);
+
+    // Traces with their review, as POST /v1/traces stores them, but all before the first enqueue.
+    const { rows } = await app.database.pool.query<{ id: string }>(`SELECT id FROM projects WHERE slug = 'bench'`);
+    const projectId = rows[0]!.id;
+    const ids: string[] = [];
+    for (let start = 0; start < traces; start += 250) {
+      const chunk = Array.from({ length: Math.min(250, traces - start) }, (_, k) => {
+        const body = traceBody(start + k, true);
+        const trajectory = body.trajectory as Record<string, unknown>[];
+        return {
+          projectId,
+          task: body.task as string,
+          trajectory,
+          finalResponse: String(trajectory.at(-1)!.content),
+          model: body.model as string,
+          metadata: body.metadata as Record<string, unknown>,
+          ingestStatus: 'queued',
+          reviewResult: body.review_result as string,
+          reviewFeedback: body.feedback_text as string,
+          reviewAlpha: 0.3,
+          reviewedAt: new Date(),
+        };
+      });
+      ids.push(...(await app.database.db.insert(tracesTable).values(chunk).returning({ id: tracesTable.id })).map((r) => r.id));
+    }
+    // Earlier runs' traces count too when DATABASE_URL points every run at one database.
+    const baseline = await countByStatus(app);
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = threadCpu();
+    for (const id of ids) await app.queue.enqueue({ traceId: id, round: 0 });
+    let done: number | undefined;
+    const deadline = performance.now() + 10 * 60_000;
+    for (;;) {
+      const counts = await countByStatus(app);
+      if (counts.failed > baseline.failed) throw new Error(`${counts.failed - baseline.failed} traces failed`);
+      if (counts.completed - baseline.completed >= traces) {
+        done = performance.now();
+        break;
+      }
+      if (performance.now() > deadline) throw new Error(`only ${counts.completed - baseline.completed} of ${traces} completed in 10 minutes`);
+      await sleep(50);
+    }
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const cpu = cpuUsed(cpu0, threadCpu());
+    lag.disable();
+    const seconds = (done - firstEnqueue!) / 1000;
+    const perSecond = traces / seconds;
+    const ideal = concurrency / (LLM_LATENCY_MS / 1000);
+    progress('profiling the database part of a job');
+    const db = await profileJobDb(app, 100);
+    return {
+      provider: app.embedder.model,
+      concurrency,
+      traces,
+      seconds,
+      perSecond,
+      ideal,
+      ratio: perSecond / ideal,
+      mainThreadMsPerJob: (elu * seconds * 1000) / traces,
+      cpuMainPerJob: cpu.main / traces,
+      cpuOthersPerJob: cpu.others / traces,
+      llm: stats(llmTimes),
+      embed: stats(embedTimes),
+      elu,
+      lag: { n: lag.count, p50: lag.percentile(50) / 1e6, p95: lag.percentile(95) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+      llmRequests: llmTimes.length,
+      db,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+log(`# reflect-server ingest bench — ${REQUESTS} requests per accept run, fake LLM latency ${LLM_LATENCY_MS} ms`);
+log(`node ${process.version}, ${cpus().length} CPUs, load average at start ${loadAverage()} (other processes on this machine skew every figure)`);
+const fake = await startFakeLlm();
+log(`fake OpenAI server (child process): ${fake.url}`);
+try {
+  progress('(a) accepted per second');
+  const accepted = await acceptRun(fake.url);
+  log();
+  log(`## (a) POST /v1/traces accepted per second (concurrency ${ACCEPT_CONCURRENCY}, ${REQUESTS} requests, local embedder, worker concurrency 8, fake LLM)`);
+  log();
+  log('| run | accepted/s | latency p50 / p95 / p99 | main-thread busy (ELU) | CPU per request: main thread / other threads | reviews processed meanwhile | target ≥ 500/s |');
+  log('|---|---|---|---|---|---|---|');
+  for (const a of accepted) {
+    log(
+      `| ${a.name} | ${a.perSecond.toFixed(0)} | ${fmt(a.latency)} | ${(a.elu * 100).toFixed(0)}% | ${ms(a.cpuMain)} / ${ms(a.cpuOthers)} ms | ${a.processedMeanwhile} | ${a.perSecond >= TARGETS.acceptedPerSecond ? 'PASS' : 'MISS'} |`,
+    );
+  }
+  log();
+  log('ELU counts wall time the loop was busy, including time the OS gave the CPU to other processes; thread CPU time does not.');
+  log(`Main-thread ceiling on an unloaded core ≈ 1000 ÷ main-thread CPU ms: ${accepted.map((a) => `${(1000 / a.cpuMain).toFixed(0)}/s`).join(' and ')}.`);
+
+  const processed: ProcessResult[] = [];
+  for (const run of PROCESS_RUNS) {
+    progress(`(b) ${run.traces} reviews, embedder ${run.provider}, worker concurrency ${run.concurrency}`);
+    processed.push(await processRun(fake.url, run.provider, run.concurrency, run.traces));
+  }
+  log();
+  log(`## (b) reviews processed per second (fake LLM ${LLM_LATENCY_MS} ms; traces stored as queued, then all enqueued; first enqueue → all completed)`);
+  log();
+  log('| embedder | N | traces | seconds | processed/s | ideal N/0.2 s | ratio | target ≥ 0.9 |');
+  log('|---|---|---|---|---|---|---|---|');
+  for (const p of processed) {
+    log(`| ${p.provider} | ${p.concurrency} | ${p.traces} | ${p.seconds.toFixed(1)} | ${p.perSecond.toFixed(1)} | ${p.ideal.toFixed(0)} | ${p.ratio.toFixed(2)} | ${p.ratio >= TARGETS.processedRatio ? 'PASS' : 'MISS'} |`);
+  }
+  log();
+  log('Profile of the same runs (times measured inside the server process):');
+  log();
+  log('| embedder | N | LLM call (reflect) | embed call | main thread busy (ELU) | busy ms per job | CPU per job: main / other threads ⇒ main-thread ceiling | event-loop lag p99 / max |');
+  log('|---|---|---|---|---|---|---|---|');
+  for (const p of processed) {
+    log(
+      `| ${p.provider} | ${p.concurrency} | ${fmt(p.llm)} | ${fmt(p.embed)} | ${(p.elu * 100).toFixed(0)}% | ${ms(p.mainThreadMsPerJob)} ms | ${ms(p.cpuMainPerJob)} / ${ms(p.cpuOthersPerJob)} ms ⇒ ${(1000 / p.cpuMainPerJob).toFixed(0)} jobs/s | ${ms(p.lag.p99)} / ${ms(p.lag.max)} ms |`,
+    );
+  }
+  log();
+  log('Database work of one job alone (sequential, after the run, on the same data; p50):');
+  log();
+  log('| embedder | claim | store transaction | claim + store ⇒ DB-only ceiling | memory INSERT with HNSW | same INSERT, no HNSW index | HNSW share |');
+  log('|---|---|---|---|---|---|---|');
+  for (const p of processed) {
+    const d = p.db;
+    log(
+      `| ${p.provider} (after ${p.traces} memories) | ${ms(d.claim.p50)} ms | ${ms(d.store.p50)} ms | ${ms(d.perJob.p50)} ms ⇒ ${(1000 / d.perJob.p50).toFixed(0)} jobs/s | ${ms(d.insertIndexed.p50)} ms | ${ms(d.insertUnindexed.p50)} ms | ${ms(d.insertIndexed.p50 - d.insertUnindexed.p50)} ms |`,
+    );
+  }
+  log();
+  log(`load average at end: ${loadAverage()}`);
+} finally {
+  fake.child.kill('SIGTERM');
+}
