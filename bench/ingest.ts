@@ -299,7 +299,7 @@ async function profileJobDb(app: FastifyInstance, jobs: number): Promise<DbProfi
       alpha: 0.3,
       memory: {
         projectId,
-        task: trace.task,
+        task: body.task as string,
         reflection: 'Profiled reflection.',
         success: true,
         embedding: raw.map((x) => x / norm),

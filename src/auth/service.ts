@@ -21,6 +21,7 @@ export interface Principal {
   isMaster: boolean;
   scopes: Scope[];
   keyProjectId: string;
+  lastUsedAt: Date | null;
 }
 
 /** The wire shape of a key (`ApiKeyInfo`); `user_id` and `project_id` are the names the caller chose. */
@@ -96,6 +97,7 @@ export function createAuthService(db: Db) {
         isMaster: found.key.isMaster,
         scopes: found.key.isMaster ? [...SCOPES] : (found.key.scopes as Scope[]),
         keyProjectId: found.key.projectId,
+        lastUsedAt: found.key.lastUsedAt,
       };
     },
 

@@ -4,8 +4,12 @@ import { traces, type TraceRow } from './schema.js';
 
 export type NewTrace = typeof traces.$inferInsert;
 
-export async function insertTrace(db: Db, values: NewTrace): Promise<TraceRow> {
-  const [row] = await db.insert(traces).values(values).returning();
+/** Returns only what the caller needs next, not the (possibly large) trajectory back. */
+export async function insertTrace(db: Db, values: NewTrace): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
+  const [row] = await db
+    .insert(traces)
+    .values(values)
+    .returning({ id: traces.id, ingestStatus: traces.ingestStatus, ingestRound: traces.ingestRound });
   return row!;
 }
 

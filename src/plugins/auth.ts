@@ -23,6 +23,8 @@ declare module 'fastify' {
   }
 }
 
+const TOUCH_INTERVAL_MS = 60_000;
+
 /**
  * Authenticates before the body is read (401/403 come first, right after the rate limit),
  * resolves the project after the body is validated (so a rejected request creates no project),
@@ -60,7 +62,9 @@ export default fp(
     });
 
     app.addHook('onResponse', async (request, reply) => {
-      if (request.principal && reply.statusCode < 400) {
+      // `last_used_at` has minute resolution: a key used within the minute needs no write.
+      const lastUsed = request.principal?.lastUsedAt?.getTime() ?? 0;
+      if (request.principal && reply.statusCode < 400 && Date.now() - lastUsed > TOUCH_INTERVAL_MS) {
         await touchApiKey(app.database.db, request.principal.keyRowId).catch((err) =>
           request.log.warn({ err }, 'could not record last_used_at'),
         );

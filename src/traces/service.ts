@@ -42,12 +42,12 @@ export function toTraceWire(row: TraceRow): TraceWire {
 export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha: number }) {
   const { db, queue } = deps;
 
-  async function enqueue(row: TraceRow): Promise<void> {
+  async function enqueue(row: Pick<TraceRow, 'id' | 'ingestRound'>): Promise<void> {
     await queue.enqueue({ traceId: row.id, round: row.ingestRound });
   }
 
   return {
-    async create(project: ProjectRow, body: CreateTraceBody): Promise<TraceRow> {
+    async create(project: ProjectRow, body: CreateTraceBody): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
       const trajectory = normalizeTrajectory(body.trajectory as Message[] | string);
       const review = body.review_result ?? null;
       const row = await insertTrace(db, {
