@@ -15,21 +15,21 @@
  * Every run uses a fresh file-backed data directory, as a real install does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { storeMemoryAndApplyReview } from '../src/db/learning.js';
 import { memories, traces as tracesTable } from '../src/db/schema.js';
 import { claimTraceAttempt, insertTrace } from '../src/db/traces.js';
+import { cpuUsed, fmt, httpLoad, lagStats, loadAverage, log, ms, progress, serverEnv, sleep, stats, threadCpu, timeCalls, type Stats } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,52 +50,6 @@ const PROCESS_RUNS = [
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-interface Stats {
-  n: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: s.at(-1) ?? NaN };
-}
-const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) : '—');
-const fmt = (s: Stats) => `p50 ${ms(s.p50)} / p95 ${ms(s.p95)} / p99 ${ms(s.p99)} ms`;
-const log = (line = '') => process.stdout.write(`${line}\n`);
-const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
-const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
-const loadAverage = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-
-/** CPU time per thread of this process, in ms (Linux /proc; utime + stime in 10 ms ticks). */
-function threadCpu(): Map<number, number> {
-  try {
-    return new Map(
-      readdirSync('/proc/self/task').map((tid) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return [Number(tid), (Number(fields[11]) + Number(fields[12])) * 10] as const;
-      }),
-    );
-  } catch {
-    return new Map();
-  }
-}
-/** CPU used between two snapshots by the main thread and by the other threads (except `exclude`). */
-function cpuUsed(before: Map<number, number>, after: Map<number, number>, exclude: number[] = []): { main: number; others: number } {
-  let main = 0;
-  let others = 0;
-  for (const [tid, t] of after) {
-    if (exclude.includes(tid)) continue;
-    const used = t - (before.get(tid) ?? 0);
-    if (tid === process.pid) main += used;
-    else others += used;
-  }
-  return { main, others };
-}
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const TABLES = ['orders', 'invoices', 'payments', 'shipments', 'subscriptions', 'refunds'];
@@ -123,59 +77,6 @@ function traceBody(i: number, review: boolean): Record<string, unknown> {
         }
       : {}),
   };
-}
-
-// HTTP load from a worker thread, so the client does not share the server's event loop.
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { performance } = require('node:perf_hooks');
-(async () => {
-  const { url, headers, warmup, bodies, concurrency, expect } = workerData;
-  let errors = 0, firstError;
-  async function run(list) {
-    const latencies = new Array(list.length);
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < list.length; i = next++) {
-        const t = performance.now();
-        try {
-          const res = await fetch(url, { method: 'POST', headers, body: list[i] });
-          const text = await res.text();
-          if (res.status !== expect) { errors++; firstError ??= res.status + ' ' + text.slice(0, 300); }
-        } catch (e) { errors++; firstError ??= String(e); }
-        latencies[i] = performance.now() - t;
-      }
-    }));
-    return { latencies, wallMs: performance.now() - start };
-  }
-  let tid;
-  try { tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()); } catch {}
-  if (warmup.length) await run(warmup);
-  const measured = await run(bodies);
-  parentPort.postMessage({ ...measured, errors, firstError, tid });
-})();
-`;
-interface HttpResult {
-  latencies: number[];
-  wallMs: number;
-  errors: number;
-  firstError?: string;
-  /** The client thread's id, to leave its CPU out of the server's. */
-  tid?: number;
-}
-function httpLoad(url: string, key: string, warmup: string[], bodies: string[], concurrency: number): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(CLIENT, {
-      eval: true,
-      workerData: { url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, warmup, bodies, concurrency, expect: 202 },
-    });
-    worker.once('message', (m: HttpResult) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
 }
 
 /** The fake OpenAI server in its own process; resolves with its base URL. */
@@ -208,15 +109,7 @@ interface Server {
 
 async function startServer(env: Record<string, string>): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'reflect-ingest-'));
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    REFLECT_DATA_DIR: dataDir,
-    REFLECT_RATE_LIMIT_MAX: '1000000000',
-    // Another PostgreSQL (or the embedded engine served from elsewhere) when DATABASE_URL is set.
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    ...env,
-  });
+  const config = loadConfig(serverEnv(dataDir, env));
   const app = await buildApp({ config, logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const key = (await app.auth.createMasterKey({ userId: 'bench', projectId: 'bench', label: 'bench', environment: 'live' })).api_key;
@@ -229,19 +122,6 @@ async function startServer(env: Record<string, string>): Promise<Server> {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
-  };
-}
-
-/** Wraps a method of a decorated object (the services hold the same object) to time each call. */
-function timeCalls<T extends object, K extends keyof T>(target: T, method: K, into: number[]): void {
-  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
-  (target as Record<K, unknown>)[method] = async (...a: unknown[]) => {
-    const start = performance.now();
-    try {
-      return await original(...a);
-    } finally {
-      into.push(performance.now() - start);
-    }
   };
 }
 
@@ -342,7 +222,7 @@ async function acceptRun(
       const before = (await countByStatus(server.app)).completed;
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = threadCpu();
-      const result = await httpLoad(server.url, server.key, warmup, bodies, ACCEPT_CONCURRENCY);
+      const result = await httpLoad(server.url, server.key, warmup, bodies, ACCEPT_CONCURRENCY, 202);
       const elu = performance.eventLoopUtilization(elu0).utilization;
       const cpu = cpuUsed(cpu0, threadCpu(), result.tid === undefined ? [] : [result.tid]);
       if (result.errors) throw new Error(`HTTP errors (${result.errors}): ${result.firstError}`);
@@ -475,7 +355,7 @@ async function processRun(fakeUrl: string, provider: 'openai' | 'local', concurr
       llm: stats(llmTimes),
       embed: stats(embedTimes),
       elu,
-      lag: { n: lag.count, p50: lag.percentile(50) / 1e6, p95: lag.percentile(95) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+      lag: lagStats(lag),
       llmRequests: llmTimes.length,
       db,
     };

@@ -15,14 +15,13 @@
  * Targets (at 100k): (HTTP − embedding) ÷ raw SQL ≤ 2, p50 ≤ 10 ms without embedding,
  * recall@10 ≥ 0.95, event-loop lag p99 ≤ 10 ms.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -30,6 +29,7 @@ import { ensureVectorIndex, nearestMemories } from '../src/db/vectorSearch.js';
 import type { ProjectRow } from '../src/db/schema.js';
 import { LOCAL_MODEL_NAME } from '../src/embeddings/localEmbedder.js';
 import { rankMemories } from '../src/memories/ranking.js';
+import { cpuUsed, httpLoad, lagStats, loadAverage, log, ms, progress, serverEnv, sleep, stats, threadCpu, timeCalls, type Stats } from './support.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -81,54 +81,10 @@ function aroundCentre(centre: number[]): number[] {
 
 const vectorText = (v: number[]) => `[${v.map((x) => x.toPrecision(7)).join(',')}]`;
 
-interface Stats {
-  n: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  mean: number;
-  max?: number;
-}
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
-}
-const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) : '—');
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
-
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const value = await fn();
   return [value, performance.now() - start];
-}
-
-/** CPU time per thread of this process, in ms (Linux /proc; utime + stime in 10 ms ticks). */
-function threadCpu(): Map<number, number> {
-  try {
-    return new Map(
-      readdirSync('/proc/self/task').map((tid) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return [Number(tid), (Number(fields[11]) + Number(fields[12])) * 10] as const;
-      }),
-    );
-  } catch {
-    return new Map();
-  }
-}
-/** CPU used between two snapshots by the main thread and by the other threads (except `exclude`). */
-function cpuUsed(before: Map<number, number>, after: Map<number, number>, exclude: number[]): { main: number; others: number } {
-  let main = 0;
-  let others = 0;
-  for (const [tid, t] of after) {
-    if (exclude.includes(tid)) continue;
-    const used = t - (before.get(tid) ?? 0);
-    if (tid === process.pid) main += used;
-    else others += used;
-  }
-  return { main, others };
 }
 
 async function sequentially<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<number[]> {
@@ -204,73 +160,10 @@ let freshCounter = 0;
 const freshText = () => `${fillTemplate(pick(TEMPLATES))} ${pick(ASIDES)} (ticket ${++freshCounter})`;
 
 // ---------------------------------------------------------------------------------------------
-// HTTP load from a worker thread, so the client does not share the server's event loop
-
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { performance } = require('node:perf_hooks');
-(async () => {
-  const { url, headers, warmup, bodies, concurrency } = workerData;
-  let errors = 0, firstError;
-  async function run(list) {
-    const latencies = new Array(list.length);
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < list.length; i = next++) {
-        const t = performance.now();
-        try {
-          const res = await fetch(url, { method: 'POST', headers, body: list[i] });
-          const text = await res.text();
-          if (res.status !== 200) { errors++; firstError ??= res.status + ' ' + text.slice(0, 300); }
-        } catch (e) { errors++; firstError ??= String(e); }
-        latencies[i] = performance.now() - t;
-      }
-    }));
-    return { latencies, wallMs: performance.now() - start };
-  }
-  let tid;
-  try { tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()); } catch {}
-  await run(warmup);
-  const measured = await run(bodies);
-  parentPort.postMessage({ ...measured, errors, firstError, tid });
-})();
-`;
-
-interface HttpResult {
-  latencies: number[];
-  wallMs: number;
-  errors: number;
-  firstError?: string;
-  /** The client thread's id, to leave its CPU out of the server's. */
-  tid?: number;
-}
-function httpLoad(url: string, key: string, warmup: string[], bodies: string[], concurrency: number): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(CLIENT, {
-      eval: true,
-      workerData: { url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, warmup, bodies, concurrency },
-    });
-    worker.once('message', (m: HttpResult) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Main
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'reflect-bench-'));
-const config = loadConfig({
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'silent',
-  REFLECT_DATA_DIR: dataDir,
-  REFLECT_RATE_LIMIT_MAX: '1000000000',
-  // Another PostgreSQL (or the embedded engine served from elsewhere) when DATABASE_URL is set.
-  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-});
+const config = loadConfig(serverEnv(dataDir));
 log(`# reflect-server query bench — sizes ${SIZES.join(', ')}, ${REQUESTS} requests per HTTP setting`);
 log(`${config.databaseUrl ? 'DATABASE_URL (external PostgreSQL)' : `data dir ${dataDir} (file-backed embedded PGlite, in this process)`}, pg pool max 10, node ${process.version}, body ${JSON.stringify(QUERY_BODY)} (+ SDK defaults lambda_ 0.5, mmr_lambda 0.7)`);
 
@@ -284,17 +177,8 @@ if (embedder.model !== LOCAL_MODEL_NAME) throw new Error(`expected the local emb
 
 // Time spent in the embedder by each call, from the service's own embedder object (cache included),
 // so HTTP latency minus embedding is computed per request rather than from two separate runs.
-let embedTimes: number[] = [];
-const innerEmbed = embedder.embed.bind(embedder);
-embedder.embed = async (texts) => {
-  const start = performance.now();
-  try {
-    return await innerEmbed(texts);
-  } finally {
-    embedTimes.push(performance.now() - start);
-  }
-};
-const loadAverage = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const embedTimes: number[] = [];
+timeCalls(embedder, 'embed', embedTimes);
 log(`load average at start: ${loadAverage()} (${cpus().length} CPUs; other processes on this machine skew every figure)`);
 
 // Server-side time of each query request (first byte in → response finished).
@@ -393,10 +277,6 @@ interface SizeResult {
   idleLag: Stats;
 }
 
-function lagStats(h: ReturnType<typeof monitorEventLoopDelay>): Stats {
-  return { n: h.count, p50: h.percentile(50) / 1e6, p95: h.percentile(95) / 1e6, p99: h.percentile(99) / 1e6, mean: h.mean / 1e6, max: h.max / 1e6 };
-}
-
 async function withLag<T>(fn: () => Promise<T>): Promise<[T, Stats]> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
@@ -436,7 +316,7 @@ async function measure(size: number, loadMs: number, indexMs: number): Promise<S
 
   progress('HTTP');
   const http: SizeResult['http'] = {};
-  const idleLag = (await withLag(() => new Promise((r) => setTimeout(r, 1_000))))[1];
+  const idleLag = (await withLag(() => sleep(1_000)))[1];
   // The embedder alone under the same concurrency, no database: what the worker thread costs the loop.
   const embedderOnlyLag = (await withLag(() => concurrently(Array.from({ length: 100 }, freshText), 16, (t) => embedder.embed([t]))))[1];
   for (const [name, makeText] of [
@@ -447,9 +327,9 @@ async function measure(size: number, loadMs: number, indexMs: number): Promise<S
       const bodies = Array.from({ length: REQUESTS }, (_, i) => JSON.stringify({ task: makeText(i), ...QUERY_BODY }));
       const warmup = Array.from({ length: 20 }, (_, i) => JSON.stringify({ task: warmTexts[i]!, ...QUERY_BODY }));
       serverTimes = [];
-      embedTimes = [];
+      embedTimes.length = 0;
       const cpuBefore = threadCpu();
-      const [result, lag] = await withLag(() => httpLoad(queryUrl, key, warmup, bodies, concurrency));
+      const [result, lag] = await withLag(() => httpLoad(queryUrl, key, warmup, bodies, concurrency, 200));
       const cpu = cpuUsed(cpuBefore, threadCpu(), result.tid === undefined ? [] : [result.tid]);
       if (result.errors) throw new Error(`HTTP errors (${result.errors}): ${result.firstError}`);
       const embeds = embedTimes.slice(warmup.length);
@@ -597,7 +477,7 @@ function report(r: SizeResult): { ratioWarm: number; ratioFresh: number; p50Warm
   log('');
   log('| event-loop lag of the server thread (1 ms sampling; figures include the 1 ms) | p50 ms | p99 ms | max ms |');
   log('|---|---|---|---|');
-  const lagRow = (name: string, s: Stats) => log(`| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max ?? NaN)} |`);
+  const lagRow = (name: string, s: Stats) => log(`| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
   lagRow('idle (1 s)', r.idleLag);
   lagRow('embedder only, 16 concurrent fresh texts, no DB', r.embedderOnlyLag);
   for (const [name, h] of Object.entries(r.http)) lagRow(`during HTTP ${name}`, h.lag!);

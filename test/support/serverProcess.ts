@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** How a server process ended: an exit code, or the signal that killed it. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface ServerProcess {
   readonly pid: number;
   /** `http://127.0.0.1:<port>` once it listens. */
@@ -16,9 +22,9 @@ export interface ServerProcess {
   readonly firstKey: string | undefined;
   output(): string;
   /** SIGKILL to its process group: no cleanup of any kind, as in a crash. */
-  kill(): Promise<void>;
-  /** SIGTERM and wait (SIGKILL after `graceMs`). */
-  stop(graceMs?: number): Promise<void>;
+  kill(): Promise<Exit>;
+  /** SIGTERM and wait (SIGKILL after `graceMs`); resolves with how it ended. */
+  stop(graceMs?: number): Promise<Exit>;
 }
 
 const running = new Set<ChildProcess>();
@@ -35,7 +41,7 @@ export async function startServerProcess(args: string[], env: Record<string, str
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   void exited.then(() => running.delete(child));
 
   const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -72,13 +78,14 @@ export async function startServerProcess(args: string[], env: Record<string, str
     output: () => output,
     async kill() {
       await signal('SIGKILL');
-      await exited;
+      return exited;
     },
     async stop(graceMs = 10_000) {
       await signal('SIGTERM');
       const timer = setTimeout(() => void signal('SIGKILL'), graceMs);
-      await exited;
+      const exit = await exited;
       clearTimeout(timer);
+      return exit;
     },
   };
 }
