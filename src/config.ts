@@ -46,6 +46,8 @@ const envSchema = z.object({
   REFLECT_LLM_TIMEOUT_MS: int(60_000, 100),
   /** Rough character budget for the trajectory inside a reflection prompt (~4 chars per token). */
   REFLECT_LLM_MAX_PROMPT_CHARS: int(48_000, 2_000),
+  /** Wall-clock limit of one reflect request (all its LLM calls and searches); 504 beyond it. */
+  REFLECT_REFLECT_TIMEOUT_MS: int(120_000, 100),
 
   REFLECT_EMBEDDING_PROVIDER: oneOf(['local', 'openai'], 'local'),
   REFLECT_EMBEDDING_MODEL: optionalString,
@@ -101,6 +103,9 @@ export interface Config {
     timeoutMs: number;
     maxPromptChars: number;
   };
+  reflect: {
+    timeoutMs: number;
+  };
   embedding: {
     provider: 'local' | 'openai';
     model?: string;
@@ -154,6 +159,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.REFLECT_LLM_TIMEOUT_MS,
       maxPromptChars: e.REFLECT_LLM_MAX_PROMPT_CHARS,
     },
+    reflect: { timeoutMs: e.REFLECT_REFLECT_TIMEOUT_MS },
     embedding: {
       provider: e.REFLECT_EMBEDDING_PROVIDER,
       model: e.REFLECT_EMBEDDING_MODEL,

@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -130,17 +131,73 @@ export const memories = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'`),
     /** `llm` or `template`: how the reflection was written. Null for agent-authored memories. */
     reflectionSource: text('reflection_source'),
+    /**
+     * Hindsight's fact types: `experience` (a lesson from a run: every reflection of a trace, and
+     * the default) or `world` (a fact about the world an agent stored with POST /v1/memories).
+     */
+    factType: text('fact_type').$type<FactType>().notNull().default('experience'),
     embedding: anyVector('embedding').notNull(),
     embeddingModel: text('embedding_model').notNull(),
     sourceTraceId: uuid('source_trace_id').references(() => traces.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
+  // Not declared here: `search_vector`, a stored tsvector of task and reflection with a GIN index
+  // for the full-text half of reflect's hybrid search (migration 0003, SQL in memorySearch.ts).
+  // Declaring it would make every `select()` of a memory read it back for nothing.
   (t) => [
     index('memories_project_created_idx').on(t.projectId, t.createdAt.desc()),
     // At most one memory per trace, whatever the retries.
     uniqueIndex('memories_source_trace_key').on(t.sourceTraceId),
   ],
+);
+
+/**
+ * A mental model (Hindsight): a standing question about a project (`source_query`) with a stored,
+ * refreshable answer (`content`). Reflect searches them before raw memories. Ids are chosen by
+ * the caller or random, unique within a project.
+ */
+export const mentalModels = pgTable(
+  'mental_models',
+  {
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    id: text('id').notNull().default(sql`gen_random_uuid()::text`),
+    name: text('name').notNull(),
+    sourceQuery: text('source_query').notNull(),
+    content: text('content').notNull().default(''),
+    tags: text('tags').array().notNull().default(sql`'{}'`),
+    /** Bounds the answer a refresh writes. */
+    maxTokens: integer('max_tokens').notNull().default(2048),
+    /** Of name, source query and content: what reflect's mental-model search compares against. */
+    embedding: anyVector('embedding').notNull(),
+    embeddingModel: text('embedding_model').notNull(),
+    lastRefreshedAt: timestamp('last_refreshed_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.id] })],
+);
+
+/** A directive (Hindsight): a standing rule every reflect of the project puts in its prompt. */
+export const directives = pgTable(
+  'directives',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    content: text('content').notNull(),
+    /** Higher first in the prompt. */
+    priority: integer('priority').notNull().default(0),
+    isActive: boolean('is_active').notNull().default(true),
+    tags: text('tags').array().notNull().default(sql`'{}'`),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('directives_project_idx').on(t.projectId)],
 );
 
 /** One row per Q-value change made by the learning loop: the audit trail behind every q. */
@@ -164,9 +221,14 @@ export const qValueUpdates = pgTable(
   (t) => [uniqueIndex('q_value_updates_memory_trace_key').on(t.memoryId, t.traceId)],
 );
 
+export const FACT_TYPES = ['world', 'experience', 'observation'] as const;
+export type FactType = (typeof FACT_TYPES)[number];
+
 export type UserRow = typeof users.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TraceRow = typeof traces.$inferSelect;
 export type MemoryRow = typeof memories.$inferSelect;
+export type MentalModelRow = typeof mentalModels.$inferSelect;
+export type DirectiveRow = typeof directives.$inferSelect;
 export type QValueUpdateRow = typeof qValueUpdates.$inferSelect;

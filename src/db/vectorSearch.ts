@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './client.js';
-import type { MemoryRow } from './schema.js';
+import type { FactType, MemoryRow } from './schema.js';
 
 /** Any fixed number: processes that build the same index take turns. */
 const INDEX_LOCK_ID = 727_401_002;
@@ -47,7 +47,7 @@ async function analyzeIfStale(query: Querier): Promise<boolean> {
 const statisticsChecks = new WeakMap<object, { lastCheck: number; running: boolean }>();
 
 /** At most one check per interval per database, in the background: a query never waits for it. */
-function keepStatisticsFresh(db: Db): void {
+export function keepStatisticsFresh(db: Db): void {
   let state = statisticsChecks.get(db);
   if (!state) statisticsChecks.set(db, (state = { lastCheck: 0, running: false }));
   const now = Date.now();
@@ -123,7 +123,7 @@ export async function nearestMemories(
   const filters = Object.entries(q.metadataFilter).map(([k, v]) => sql` AND ${metadataCondition(k, v)}`);
   const result = await db.execute<MemoryRecord & { distance: number }>(sql`
     SELECT id, project_id, task, reflection, q_value, success, summary, key_mistake, correct_action, guidance,
-           applicable_tools, tools_used, metadata, tags, reflection_source, embedding::text AS embedding, embedding_model,
+           applicable_tools, tools_used, metadata, tags, fact_type, reflection_source, embedding::text AS embedding, embedding_model,
            source_trace_id, created_at, updated_at,
            (embedding::${typed}) <=> ${query}::${typed} AS distance
     FROM memories
@@ -149,6 +149,7 @@ type MemoryRecord = {
   tools_used: string[];
   metadata: Record<string, unknown>;
   tags: string[];
+  fact_type: FactType;
   reflection_source: string | null;
   embedding: string;
   embedding_model: string;
@@ -174,6 +175,7 @@ function fromRecord(r: MemoryRecord): MemoryRow {
     toolsUsed: r.tools_used,
     metadata: r.metadata,
     tags: r.tags,
+    factType: r.fact_type,
     reflectionSource: r.reflection_source,
     embedding: JSON.parse(r.embedding) as number[],
     embeddingModel: r.embedding_model,

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { timestamp } from '../http/schemas.js';
+import { FACT_TYPES } from '../db/schema.js';
 import { metadata } from '../traces/models.js';
+
+/** What an agent may store directly: observations only come from consolidation, which this server does not do. */
+const storableFactType = z.enum(['world', 'experience']);
 
 const tag = z.string().min(1).max(200);
 
@@ -21,6 +25,7 @@ export const memory = z
     tools_used: z.array(z.string()),
     metadata,
     tags: z.array(z.string()),
+    fact_type: z.enum(FACT_TYPES).describe('"experience": a lesson from a run (the default); "world": a stored fact'),
     source_trace_id: z.uuid().nullable(),
     created_at: timestamp,
     updated_at: timestamp,
@@ -44,6 +49,7 @@ export const createMemoryBody = z
       .describe('Outcome the lesson came from; null when unknown'),
     metadata: metadata.nullish(),
     tags: z.array(tag).max(100).nullish(),
+    fact_type: storableFactType.nullish().describe('Default "experience"; "world" for a fact rather than a lesson'),
     summary: z.string().max(100_000).nullish(),
     key_mistake: z.string().max(100_000).nullish(),
     correct_action: z.string().max(100_000).nullish(),
@@ -96,6 +102,7 @@ export const updateMemoryBody = z
     reflection: nonBlank(200_000),
     metadata,
     tags: z.array(tag).max(100),
+    fact_type: storableFactType,
     summary: z.string().max(100_000),
     key_mistake: z.string().max(100_000),
     correct_action: z.string().max(100_000),

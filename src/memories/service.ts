@@ -27,6 +27,8 @@ export function toMemoryWire(row: MemoryRow, ranking = { similarity: 0, score: 0
     tools_used: row.toolsUsed,
     metadata: row.metadata,
     tags: row.tags,
+    // Rows from nearestMemories lack it until that query reads fact_type (see MemoryRow).
+    fact_type: row.factType,
     source_trace_id: row.sourceTraceId,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
@@ -54,6 +56,7 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
         toolsUsed: body.tools_used ?? [],
         metadata,
         tags: body.tags ? [...new Set(body.tags)] : tagsOf(metadata),
+        factType: body.fact_type ?? 'experience',
         embedding: embedding!,
         embeddingModel: embedder.model,
       });
@@ -104,6 +107,7 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
         reflection: body.reflection,
         metadata: body.metadata,
         tags: body.tags && [...new Set(body.tags)],
+        factType: body.fact_type,
         summary: body.summary,
         keyMistake: body.key_mistake,
         correctAction: body.correct_action,

@@ -4,7 +4,7 @@ import { PROJECT_SLUG, PROJECT_SLUG_RULE, type Scope } from '../auth/apiKeys.js'
 import { createAuthService, type AuthService, type Principal } from '../auth/service.js';
 import { touchApiKey } from '../db/accounts.js';
 import type { ProjectRow } from '../db/schema.js';
-import { ValidationError } from '../http/errors.js';
+import { notFound, ValidationError } from '../http/errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,6 +20,12 @@ declare module 'fastify' {
      * does per tool). Routes without one are public (health, docs, bootstrap).
      */
     scope?: Scope | 'any';
+    /**
+     * The project is the `bank_id` path parameter (Hindsight's bank routes) instead of the
+     * X-Project-Id header, resolved by the same rules: a master key creates it, a project key
+     * may only name its own (403), a `tenant` other than `default` does not exist (404).
+     */
+    projectFromBank?: boolean;
   }
 }
 
@@ -58,7 +64,8 @@ export default fp(
 
     app.addHook('preHandler', async (request) => {
       if (!request.principal) return;
-      request.project = await service.resolveProject(request.principal, requestedProject(request));
+      const requested = request.routeOptions.config?.projectFromBank ? requestedBank(request) : requestedProject(request);
+      request.project = await service.resolveProject(request.principal, requested);
     });
 
     app.addHook('onResponse', async (request, reply) => {
@@ -88,6 +95,13 @@ function requestedProject(request: FastifyRequest): string | undefined {
     ]);
   }
   return value;
+}
+
+/** The slug was validated with the route's params; the tenant is checked here, before any project is created. */
+function requestedBank(request: FastifyRequest): string {
+  const params = request.params as { tenant?: string; bank_id: string };
+  if (params.tenant !== undefined && params.tenant !== 'default') throw notFound(`Tenant "${params.tenant}"`);
+  return params.bank_id;
 }
 
 /** The authenticated caller and project of a route that declared a scope. */

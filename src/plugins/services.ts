@@ -3,6 +3,9 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
+import { createDirectiveService, type DirectiveService } from '../reflect/directives.js';
+import { createMentalModelService, type MentalModelService } from '../reflect/mentalModels.js';
+import { createReflectService, type ReflectService } from '../reflect/service.js';
 import { createTraceService, type TraceService } from '../traces/service.js';
 
 declare module 'fastify' {
@@ -10,6 +13,9 @@ declare module 'fastify' {
     config: Config;
     traces: TraceService;
     memories: MemoryService;
+    reflect: ReflectService;
+    mentalModels: MentalModelService;
+    directives: DirectiveService;
   }
 }
 
@@ -19,6 +25,16 @@ export default fp(
     await ensureVectorIndex(app.database.pool, app.embedder.model, app.embedder.dimensions);
     app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
     app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder }));
+    const reflect = createReflectService({
+      db: app.database.db,
+      embedder: app.embedder,
+      openai: app.openai,
+      model: app.config.llm.model,
+      timeoutMs: app.config.reflect.timeoutMs,
+    });
+    app.decorate('reflect', reflect);
+    app.decorate('mentalModels', createMentalModelService({ db: app.database.db, embedder: app.embedder, reflect }));
+    app.decorate('directives', createDirectiveService({ db: app.database.db }));
   },
-  { name: 'services', dependencies: ['database', 'queue', 'embedder'] },
+  { name: 'services', dependencies: ['database', 'queue', 'embedder', 'llm'] },
 );

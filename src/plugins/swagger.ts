@@ -14,7 +14,7 @@ const SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { apiKeyHeader: []
 
 /**
  * OpenAPI 3 from the same zod schemas that validate requests. Routes that need a key get the
- * bearer scheme and the `X-Project-Id` header; `/docs` serves Swagger UI from local assets.
+ * bearer scheme and (unless the project is their `bank_id`) the `X-Project-Id` header; `/docs` serves Swagger UI from local assets.
  */
 export default fp(
   async function openapi(app: FastifyInstance) {
@@ -39,6 +39,8 @@ export default fp(
       transform: (input) => {
         const out = jsonSchemaTransform(input);
         if (!input.route.config?.scope) return out;
+        // Bank routes name their project in the path (bank_id), so the header does not apply.
+        if (input.route.config.projectFromBank) return { ...out, schema: { ...out.schema, security: SECURITY } };
         const headers = (out.schema.headers ?? { type: 'object', properties: {} }) as { properties?: Record<string, unknown> };
         return {
           ...out,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import apiKeyRoutes from './apiKeys.js';
+import bankRoutes from './banks.js';
 import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
@@ -11,5 +12,6 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(apiKeyRoutes);
   await app.register(traceRoutes);
   await app.register(memoryRoutes);
+  await app.register(bankRoutes);
   await app.register(mcpRoutes);
 }

@@ -19,4 +19,15 @@ export const PATHS = {
   memoriesQuery: ['/v1/memories/query'],
   memoriesAugment: ['/v1/memories/augment'],
   mcp: ['/mcp'],
+  // Hindsight's paths: the bank is the project slug. Only the tenant `default` exists; the
+  // `:tenant` forms answer 404 for any other (the static `default` forms win the route match).
+  bankReflect: ['/v1/default/banks/:bank_id/reflect', '/v1/:tenant/banks/:bank_id/reflect'],
+  bankMentalModels: ['/v1/default/banks/:bank_id/mental-models', '/v1/:tenant/banks/:bank_id/mental-models'],
+  bankMentalModel: ['/v1/default/banks/:bank_id/mental-models/:mental_model_id', '/v1/:tenant/banks/:bank_id/mental-models/:mental_model_id'],
+  bankMentalModelRefresh: [
+    '/v1/default/banks/:bank_id/mental-models/:mental_model_id/refresh',
+    '/v1/:tenant/banks/:bank_id/mental-models/:mental_model_id/refresh',
+  ],
+  bankDirectives: ['/v1/default/banks/:bank_id/directives', '/v1/:tenant/banks/:bank_id/directives'],
+  bankDirective: ['/v1/default/banks/:bank_id/directives/:directive_id', '/v1/:tenant/banks/:bank_id/directives/:directive_id'],
 } as const satisfies Record<string, readonly string[]>;

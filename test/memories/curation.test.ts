@@ -43,6 +43,14 @@ describe('memory curation', () => {
     expect((await create('book a hotel')).success).toBeNull();
   });
 
+  it('keeps a memory\'s fact type through the query path', async () => {
+    const world = await create('book a train', { fact_type: 'world', tags: ['facts'] });
+    expect(world.fact_type).toBe('world');
+    const found = await t.call(key, { method: 'POST', url: '/v1/memories/query', payload: { task: 'book a train', lambda_: 0, limit: 10 } });
+    expect(found.json().find((m: { id: string }) => m.id === world.id).fact_type).toBe('world');
+    await t.call(key, { method: 'DELETE', url: `/v1/memories/${world.id}` });
+  });
+
   it('lists with pagination, sorting and X-Total-Count', async () => {
     const ids = (await t.call(key, { method: 'GET', url: '/v1/memories?limit=500' })).json().map((m: { id: string }) => m.id);
     await t.app.database.pool.query('update memories set q_value = 0.9 where id = $1', [ids[2]]);
