@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './client.js';
-import type { FactType, MemoryRow } from './schema.js';
+import { memories, type MemoryRow } from './schema.js';
 
 /** Any fixed number: processes that build the same index take turns. */
 const INDEX_LOCK_ID = 727_401_002;
@@ -119,68 +119,20 @@ export async function nearestMemories(
 ): Promise<Candidate[]> {
   keepStatisticsFresh(db);
   const typed = sql.raw(`vector(${q.dimensions})`);
-  const query = `[${q.vector.join(',')}]`;
-  const filters = Object.entries(q.metadataFilter).map(([k, v]) => sql` AND ${metadataCondition(k, v)}`);
-  const result = await db.execute<MemoryRecord & { distance: number }>(sql`
-    SELECT id, project_id, task, reflection, q_value, success, summary, key_mistake, correct_action, guidance,
-           applicable_tools, tools_used, metadata, tags, fact_type, reflection_source, embedding::text AS embedding, embedding_model,
-           source_trace_id, created_at, updated_at,
-           (embedding::${typed}) <=> ${query}::${typed} AS distance
-    FROM memories
-    WHERE project_id = ${q.projectId} AND embedding_model = ${sql.raw(quoteLiteral(q.model))}${sql.join(filters)}
-    ORDER BY (embedding::${typed}) <=> ${query}::${typed}
-    LIMIT ${q.poolSize}
-  `);
-  return result.rows.map((r) => ({ row: fromRecord(r), similarity: 1 - Number(r.distance) }));
-}
-
-type MemoryRecord = {
-  id: string;
-  project_id: string;
-  task: string;
-  reflection: string;
-  q_value: number;
-  success: boolean | null;
-  summary: string;
-  key_mistake: string;
-  correct_action: string;
-  guidance: string;
-  applicable_tools: string[];
-  tools_used: string[];
-  metadata: Record<string, unknown>;
-  tags: string[];
-  fact_type: FactType;
-  reflection_source: string | null;
-  embedding: string;
-  embedding_model: string;
-  source_trace_id: string | null;
-  // drizzle leaves timestamps of raw queries as text.
-  created_at: string;
-  updated_at: string;
-};
-
-function fromRecord(r: MemoryRecord): MemoryRow {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    task: r.task,
-    reflection: r.reflection,
-    qValue: Number(r.q_value),
-    success: r.success,
-    summary: r.summary,
-    keyMistake: r.key_mistake,
-    correctAction: r.correct_action,
-    guidance: r.guidance,
-    applicableTools: r.applicable_tools,
-    toolsUsed: r.tools_used,
-    metadata: r.metadata,
-    tags: r.tags,
-    factType: r.fact_type,
-    reflectionSource: r.reflection_source,
-    embedding: JSON.parse(r.embedding) as number[],
-    embeddingModel: r.embedding_model,
-    sourceTraceId: r.source_trace_id,
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-  };
+  // The same expression as the model's partial HNSW index, so the planner uses it.
+  const distance = sql<number>`(${memories.embedding}::${typed}) <=> ${`[${q.vector.join(',')}]`}::${typed}`;
+  const rows = await db
+    .select({ row: memories, distance })
+    .from(memories)
+    .where(
+      and(
+        eq(memories.projectId, q.projectId),
+        // A literal, not a parameter: a partial index is only matched against a known value.
+        sql`${memories.embeddingModel} = ${sql.raw(quoteLiteral(q.model))}`,
+        ...Object.entries(q.metadataFilter).map(([k, v]) => metadataCondition(k, v)),
+      ),
+    )
+    .orderBy(distance)
+    .limit(q.poolSize);
+  return rows.map(({ row, distance }) => ({ row, similarity: 1 - Number(distance) }));
 }
