@@ -72,3 +72,8 @@ export function tokenMatches(given: string, expected: string): boolean {
     createHash('sha256').update(expected).digest(),
   );
 }
+
+/** The credential of an `Authorization: Bearer <credential>` header, if that is what it holds. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '')?.[1]?.trim();
+}

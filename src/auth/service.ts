@@ -12,7 +12,7 @@ import {
 import type { Db } from '../db/client.js';
 import type { ProjectRow } from '../db/schema.js';
 import { forbidden, notFound, unauthorized } from '../http/errors.js';
-import { mintKey, parseKey, SCOPES, secretMatches, tokenMatches, type Environment, type Scope } from './apiKeys.js';
+import { bearerToken, mintKey, parseKey, SCOPES, secretMatches, tokenMatches, type Environment, type Scope } from './apiKeys.js';
 
 /** Who is calling: resolved from the API key on every request (revocation is never cached). */
 export interface Principal {
@@ -173,11 +173,8 @@ export function createAuthService(db: Db) {
 export type AuthService = ReturnType<typeof createAuthService>;
 
 function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const auth = headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (m) return m[1]!.trim();
-  }
+  const fromBearer = typeof headers.authorization === 'string' ? bearerToken(headers.authorization) : undefined;
+  if (fromBearer) return fromBearer;
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey.trim() ? apiKey.trim() : undefined;
 }

@@ -83,3 +83,9 @@ export async function countMemoriesNotEmbeddedWith(db: Db, model: string, projec
 export async function setMemoryEmbedding(db: Db, id: string, embedding: number[], model: string): Promise<void> {
   await db.update(memories).set({ embedding, embeddingModel: model, updatedAt: sql`now()` }).where(eq(memories.id, id));
 }
+
+/** Memories of every project (the metrics gauge). */
+export async function countAllMemories(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(memories);
+  return row!.n;
+}

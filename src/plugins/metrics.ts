@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { tokenMatches } from '../auth/apiKeys.js';
+import { bearerToken, tokenMatches } from '../auth/apiKeys.js';
 import type { Config } from '../config.js';
+import { countAllMemories } from '../db/memories.js';
 import { unauthorized } from '../http/errors.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 
@@ -21,10 +22,7 @@ export default fp(
   async function metricsPlugin(app: FastifyInstance, opts: { config: Config }) {
     const metrics = createMetrics({
       queueDepth: () => app.queue.depth(),
-      memoryCount: async () => {
-        const { rows } = await app.database.pool.query<{ n: number }>('select count(*)::int as n from memories');
-        return rows[0]!.n;
-      },
+      memoryCount: () => countAllMemories(app.database.db),
     });
     app.decorate('metrics', metrics);
 
@@ -35,7 +33,7 @@ export default fp(
     const { token, port } = opts.config.metrics;
     if (token) {
       app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
-        const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+        const given = bearerToken(request.headers.authorization);
         if (!given || !tokenMatches(given, token)) throw unauthorized('Metrics need "Authorization: Bearer <REFLECT_METRICS_TOKEN>"');
         return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ENVIRONMENTS, PROJECT_SLUG, PROJECT_SLUG_RULE, SCOPES, USER_ID, USER_ID_RULE } from '../auth/apiKeys.js';
+import { bearerToken, ENVIRONMENTS, PROJECT_SLUG, PROJECT_SLUG_RULE, SCOPES, USER_ID, USER_ID_RULE } from '../auth/apiKeys.js';
 import type { ApiKeyInfo } from '../auth/service.js';
 import { requestContext } from '../plugins/auth.js';
 import { authErrors, errorBody, idParams, iso, isoOrNull, nullableTimestamp, timestamp } from '../http/schemas.js';
@@ -72,7 +72,7 @@ const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
         },
         // The token is checked before the body is validated: without it, a caller learns nothing (401/403 first).
         preValidation: async (request) => {
-          const header = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+          const header = bearerToken(request.headers.authorization);
           const body = request.body as { bootstrap_token?: unknown } | null | undefined;
           const inBody = typeof body?.bootstrap_token === 'string' ? body.bootstrap_token : undefined;
           app.auth.checkBootstrapToken(app.config.bootstrapToken, header ?? inBody);
