@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import type { FactType } from './schema.js';
-import { keepStatisticsFresh } from './vectorSearch.js';
+import { keepStatisticsFresh, quoteLiteral } from './vectorSearch.js';
 
 /**
  * Weights of reflect's hybrid memory search. Relevance is mostly meaning (cosine of the
@@ -12,11 +12,6 @@ export const HYBRID_WEIGHTS = { similarity: 0.75, text: 0.25, qValue: 0.2 } as c
 
 /** Each half of the search contributes at most this many candidates before the final ranking. */
 const POOL_PER_SIGNAL = 50;
-
-/** The partial HNSW index only matches a query whose model is a literal, not a parameter. */
-function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
 
 /**
  * The words of a question as an OR tsquery: a natural question rarely has all its words in one

@@ -7,7 +7,8 @@ import { memories, type MemoryRow } from './schema.js';
 /** Any fixed number: processes that build the same index take turns. */
 const INDEX_LOCK_ID = 727_401_002;
 
-function quoteLiteral(value: string): string {
+/** An SQL string literal: a partial index is only matched against a literal, not a parameter. */
+export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 

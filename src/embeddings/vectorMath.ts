@@ -21,3 +21,16 @@ export function meanUnitVector(vectors: readonly (readonly number[])[]): number[
   }
   return toUnitLength(sum);
 }
+
+/** Cosine similarity; 0 when either vector has no length. */
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}

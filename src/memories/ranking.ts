@@ -1,4 +1,5 @@
 import type { MemoryRow } from '../db/schema.js';
+import { cosine } from '../embeddings/vectorMath.js';
 
 export interface RankedMemory {
   row: MemoryRow;
@@ -13,18 +14,6 @@ export interface RankingOptions {
   /** 1 = no diversification. */
   mmrLambda: number;
   limit: number;
-}
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 /**
