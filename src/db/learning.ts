@@ -1,8 +1,25 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
-import { memories, traces } from './schema.js';
+import { memories } from './schema.js';
 
-export type NewMemory = typeof memories.$inferInsert;
+/** The memory a reviewed trace leaves: its reflection, structured fields and embedding. */
+export interface ReflectionMemory {
+  task: string;
+  reflection: string;
+  success: boolean;
+  summary: string;
+  keyMistake: string;
+  correctAction: string;
+  guidance: string;
+  applicableTools: string[];
+  toolsUsed: string[];
+  metadata: Record<string, unknown>;
+  tags: string[];
+  reflectionSource: string;
+  embedding: number[];
+  embeddingModel: string;
+}
 
 export interface AppliedReview {
   memoryId: string;
@@ -12,83 +29,91 @@ export interface AppliedReview {
 }
 
 /**
- * The end of the learning loop, in one transaction: the trace's memory, the Q-updates of the
- * memories its run retrieved (each with a history row), and the trace's final state.
+ * The end of the learning loop, as one statement (so one round trip, and on the embedded engine
+ * the shared session is held for one statement instead of a transaction's worth of round trips):
+ * the trace's memory, the Q-updates of the memories its run retrieved (each with a history row),
+ * and the trace's final state.
  *
- * Exactly once: the trace row is locked first and the work skipped if it is already reviewed;
+ * Exactly once: the trace row is locked first and nothing is written if it is already reviewed;
  * one memory per trace is also enforced by a unique index, and one update per (memory, trace)
- * by another (a violation rolls the whole transaction back rather than applying twice). Each Q-update is one atomic statement, q ← q + α(r − q) on the row's latest value,
- * so concurrent reviews sharing memories compound instead of overwriting each other. Rows are
- * locked in id order, so two such transactions cannot deadlock.
+ * by another (a violation fails the whole statement rather than applying twice). Each Q-update
+ * is q ← q + α(r − q) on the row's latest value, with rows locked in id order, so concurrent
+ * reviews sharing memories compound instead of overwriting each other, and cannot deadlock.
+ * The history row is stamped when the update is applied (clock_timestamp(), after the row
+ * locks), not when the statement began: a review that waited for another one's lock must sort
+ * after it, or the history would not read as a chain of q values.
  */
 export async function storeMemoryAndApplyReview(
   db: Db,
-  input: { traceId: string; memory: NewMemory; retrievedMemoryIds: string[]; reward: number; alpha: number },
+  input: { traceId: string; memory: ReflectionMemory; retrievedMemoryIds: string[]; reward: number; alpha: number },
 ): Promise<AppliedReview> {
-  return db.transaction(async (tx) => {
-    const [trace] = await tx
-      .select({ reviewStatus: traces.reviewStatus, createdMemoryId: traces.createdMemoryId, projectId: traces.projectId })
-      .from(traces)
-      .where(eq(traces.id, input.traceId))
-      .for('update');
-    if (!trace) throw new Error(`trace ${input.traceId} no longer exists`);
-    if (trace.reviewStatus === 'reviewed') {
-      return { memoryId: trace.createdMemoryId!, applied: false, qUpdates: [] };
-    }
-
-    const [inserted] = await tx
-      .insert(memories)
-      .values({ ...input.memory, projectId: trace.projectId, sourceTraceId: input.traceId })
-      .onConflictDoNothing({ target: memories.sourceTraceId })
-      .returning({ id: memories.id });
-    const memoryId =
-      inserted?.id ??
-      (await tx.select({ id: memories.id }).from(memories).where(eq(memories.sourceTraceId, input.traceId)))[0]!.id;
-
-    const ids = input.retrievedMemoryIds.filter((id) => id !== memoryId);
-    const qUpdates = ids.length
-      ? await applyQUpdates(tx as unknown as Db, { projectId: trace.projectId, traceId: input.traceId, ids, reward: input.reward, alpha: input.alpha })
-      : [];
-
-    await tx
-      .update(traces)
-      .set({ reviewStatus: 'reviewed', ingestStatus: 'completed', createdMemoryId: memoryId, updatedAt: sql`now()` })
-      .where(eq(traces.id, input.traceId));
-    return { memoryId, applied: true, qUpdates };
-  });
-}
-
-/**
- * One statement: lock in id order, update from the latest value, record before/after. The
- * history row is stamped when the update is applied (clock_timestamp(), after the row locks),
- * not when the transaction began (now()): a review that waited for another one's lock must sort
- * after it, or the history would not read as a chain of q values.
- */
-async function applyQUpdates(
-  tx: Db,
-  u: { projectId: string; traceId: string; ids: string[]; reward: number; alpha: number },
-): Promise<AppliedReview['qUpdates']> {
-  const idArray = sql`ARRAY[${sql.join(
-    u.ids.map((id) => sql`${id}`),
+  const m = input.memory;
+  const value = (column: AnyPgColumn, v: unknown, type: string): SQL => sql`${sql.param(v, column)}::${sql.raw(type)}`;
+  const retrieved = sql`ARRAY[${sql.join(
+    input.retrievedMemoryIds.map((id) => sql`${id}`),
     sql`, `,
   )}]::uuid[]`;
-  const result = await tx.execute<{ memory_id: string; q_before: number; q_after: number }>(sql`
-    WITH locked AS (
-      SELECT id, q_value FROM memories
-      WHERE project_id = ${u.projectId} AND id = ANY(${idArray})
-      ORDER BY id
-      FOR UPDATE
+  const { rows } = await db.execute<{ found: boolean; earlier_memory_id: string | null; memory_id: string | null; q_updates: QUpdateRow[] | null }>(sql`
+    WITH trace AS (
+      SELECT id, project_id, review_status, created_memory_id FROM traces WHERE id = ${input.traceId} FOR UPDATE
+    ), pending AS (
+      SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed'
+    ), inserted AS (
+      INSERT INTO memories (project_id, source_trace_id, task, reflection, success, summary, key_mistake, correct_action,
+                            guidance, applicable_tools, tools_used, metadata, tags, reflection_source, embedding, embedding_model)
+      SELECT project_id, id, ${value(memories.task, m.task, 'text')}, ${value(memories.reflection, m.reflection, 'text')},
+             ${value(memories.success, m.success, 'boolean')}, ${value(memories.summary, m.summary, 'text')},
+             ${value(memories.keyMistake, m.keyMistake, 'text')}, ${value(memories.correctAction, m.correctAction, 'text')},
+             ${value(memories.guidance, m.guidance, 'text')}, ${value(memories.applicableTools, m.applicableTools, 'text[]')},
+             ${value(memories.toolsUsed, m.toolsUsed, 'text[]')}, ${value(memories.metadata, m.metadata, 'jsonb')},
+             ${value(memories.tags, m.tags, 'text[]')}, ${value(memories.reflectionSource, m.reflectionSource, 'text')},
+             ${value(memories.embedding, m.embedding, 'vector')}, ${value(memories.embeddingModel, m.embeddingModel, 'text')}
+      FROM pending
+      ON CONFLICT (source_trace_id) DO NOTHING
+      RETURNING id
+    ), memory AS (
+      -- Only reachable if a memory of this trace exists while the trace is not reviewed.
+      SELECT COALESCE((SELECT id FROM inserted), (SELECT id FROM memories WHERE source_trace_id = ${input.traceId})) AS id
+      FROM pending
+    ), locked AS (
+      SELECT m.id, m.q_value FROM memories m JOIN pending p ON m.project_id = p.project_id
+      WHERE m.id = ANY(${retrieved})
+      ORDER BY m.id
+      FOR UPDATE OF m
     ), updated AS (
       UPDATE memories m
-      SET q_value = LEAST(1, GREATEST(0, m.q_value + ${u.alpha}::float8 * (${u.reward}::float8 - m.q_value))),
+      SET q_value = LEAST(1, GREATEST(0, m.q_value + ${input.alpha}::float8 * (${input.reward}::float8 - m.q_value))),
           updated_at = now()
       FROM locked
       WHERE m.id = locked.id
       RETURNING m.id, locked.q_value AS q_before, m.q_value AS q_after
+    ), history AS (
+      INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, created_at)
+      SELECT id, ${input.traceId}, q_before, q_after, ${input.reward}::float8, ${input.alpha}::float8, clock_timestamp() FROM updated
+      RETURNING memory_id, q_before, q_after
+    ), reviewed AS (
+      UPDATE traces t
+      SET review_status = 'reviewed', ingest_status = 'completed', created_memory_id = memory.id, updated_at = now()
+      FROM memory
+      WHERE t.id = ${input.traceId}
+      RETURNING t.created_memory_id
     )
-    INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, created_at)
-    SELECT id, ${u.traceId}, q_before, q_after, ${u.reward}::float8, ${u.alpha}::float8, clock_timestamp() FROM updated
-    RETURNING memory_id, q_before, q_after
+    SELECT EXISTS (SELECT 1 FROM trace) AS found,
+           (SELECT created_memory_id FROM trace) AS earlier_memory_id,
+           (SELECT created_memory_id FROM reviewed) AS memory_id,
+           (SELECT json_agg(history) FROM history) AS q_updates
   `);
-  return result.rows.map((r) => ({ memoryId: r.memory_id, before: Number(r.q_before), after: Number(r.q_after) }));
+  const row = rows[0]!;
+  if (!row.found) throw new Error(`trace ${input.traceId} no longer exists`);
+  if (!row.memory_id) return { memoryId: row.earlier_memory_id!, applied: false, qUpdates: [] };
+  const qUpdates = (row.q_updates ?? [])
+    .map((u) => ({ memoryId: u.memory_id, before: Number(u.q_before), after: Number(u.q_after) }))
+    .sort((a, b) => a.memoryId.localeCompare(b.memoryId));
+  return { memoryId: row.memory_id, applied: true, qUpdates };
+}
+
+interface QUpdateRow {
+  memory_id: string;
+  q_before: number;
+  q_after: number;
 }

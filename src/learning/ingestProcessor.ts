@@ -21,7 +21,7 @@ export interface IngestDeps {
 }
 
 /**
- * Processes the review of one trace: reflection → embedding → one transaction that stores the
+ * Processes the review of one trace: reflection and embedding → one statement that stores the
  * memory and applies the Q-updates. Every attempt is counted on the trace; a failure either
  * asks the queue for another attempt or, at the last one, marks the trace `failed`.
  */
@@ -43,22 +43,24 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
   if (!trace.reviewResult) throw new Error(`trace ${traceId} was queued without a review`);
   const passed = trace.reviewResult === 'pass';
   try {
-    const reflection = await deps.reflector.reflect({
-      task: trace.task,
-      trajectory: trace.trajectory as Message[],
-      finalResponse: trace.finalResponse,
-      result: passed ? 'pass' : 'fail',
-      feedbackText: trace.reviewFeedback,
-      referenceContext: trace.referenceContext,
-    });
-    const [embedding] = await deps.embedder.embed([trace.task]);
+    // The memory is embedded from the task alone, so that runs alongside the LLM call.
+    const [reflection, [embedding]] = await Promise.all([
+      deps.reflector.reflect({
+        task: trace.task,
+        trajectory: trace.trajectory as Message[],
+        finalResponse: trace.finalResponse,
+        result: passed ? 'pass' : 'fail',
+        feedbackText: trace.reviewFeedback,
+        referenceContext: trace.referenceContext,
+      }),
+      deps.embedder.embed([trace.task]),
+    ]);
     const outcome = await storeMemoryAndApplyReview(deps.db, {
       traceId,
       retrievedMemoryIds: trace.retrievedMemoryIds,
       reward: passed ? 1 : 0,
       alpha: trace.reviewAlpha!,
       memory: {
-        projectId: trace.projectId,
         task: trace.task,
         reflection: reflection.reflection,
         success: passed,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase, type Database } from '../../../src/db/client.js';
 
 // The embedded engine is one PostgreSQL session shared by every connection of the socket. These
 // check that concurrent connections still each get their own answers (electric-sql/pglite#1046).
