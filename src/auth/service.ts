@@ -3,7 +3,6 @@ import {
   ensureUser,
   findApiKey,
   findKeyByKeyId,
-  getProject,
   insertApiKey,
   listApiKeys,
   revokeApiKey,
@@ -20,7 +19,8 @@ export interface Principal {
   userId: string;
   isMaster: boolean;
   scopes: Scope[];
-  keyProjectId: string;
+  /** The project the key is bound to, read with the key. */
+  keyProject: ProjectRow;
   lastUsedAt: Date | null;
 }
 
@@ -96,7 +96,7 @@ export function createAuthService(db: Db) {
         userId: found.key.userId,
         isMaster: found.key.isMaster,
         scopes: found.key.isMaster ? [...SCOPES] : (found.key.scopes as Scope[]),
-        keyProjectId: found.key.projectId,
+        keyProject: found.project,
         lastUsedAt: found.key.lastUsedAt,
       };
     },
@@ -110,8 +110,12 @@ export function createAuthService(db: Db) {
      * master key. A master key naming a missing project creates it; a project key may only name its own.
      */
     async resolveProject(principal: Principal, requested: string | undefined): Promise<ProjectRow> {
-      if (principal.isMaster) return ensureProject(db, principal.userId, requested ?? DEFAULT_PROJECT);
-      const own = (await getProject(db, principal.keyProjectId))!;
+      const own = principal.keyProject;
+      if (principal.isMaster) {
+        const slug = requested ?? DEFAULT_PROJECT;
+        // Usually the key's own project, which came with the key: no second query.
+        return slug === own.slug && own.ownerUserId === principal.userId ? own : ensureProject(db, principal.userId, slug);
+      }
       if (requested !== undefined && requested !== own.slug) throw forbidden('This API key is bound to another project');
       return own;
     },

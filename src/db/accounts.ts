@@ -27,11 +27,6 @@ export async function ensureProject(db: Db, ownerUserId: string, slug: string): 
   return (await findProject(db, ownerUserId, slug))!;
 }
 
-export async function getProject(db: Db, id: string): Promise<ProjectRow | undefined> {
-  const [row] = await db.select().from(projects).where(eq(projects.id, id));
-  return row;
-}
-
 export type NewApiKey = typeof apiKeys.$inferInsert;
 
 export async function insertApiKey(db: Db, key: NewApiKey): Promise<ApiKeyRow> {
@@ -54,8 +49,13 @@ function keysWithNames(db: Db) {
     .innerJoin(users, eq(users.id, apiKeys.userId));
 }
 
-export async function findKeyByKeyId(db: Db, keyId: string): Promise<KeyWithProject | undefined> {
-  const [row] = await keysWithNames(db).where(eq(apiKeys.keyId, keyId));
+/** A key and the project it is bound to, in one query (every authenticated request runs it). */
+export async function findKeyByKeyId(db: Db, keyId: string): Promise<{ key: ApiKeyRow; project: ProjectRow } | undefined> {
+  const [row] = await db
+    .select({ key: apiKeys, project: projects })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .where(eq(apiKeys.keyId, keyId));
   return row;
 }
 
