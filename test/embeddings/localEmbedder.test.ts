@@ -1,7 +1,9 @@
+import { getPriority } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embeddings/embedder.js';
 import { createLocalEmbedder } from '../../src/embeddings/localEmbedder.js';
+import { EmbeddingWorkerClient } from '../../src/embeddings/embeddingWorkerClient.js';
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
 const length = (v: number[]) => Math.sqrt(dot(v, v));
@@ -95,5 +97,19 @@ describe('local embedder lifecycle', () => {
     const outcome = expect(embedder.embed(Array.from({ length: 64 }, (_, i) => `text ${i}`))).rejects.toThrow(/closed/);
     await embedder.close();
     await outcome;
+  });
+});
+
+describe('the embedding thread', () => {
+  it.runIf(process.platform === 'linux')('runs at a lower priority than the thread that serves requests', async () => {
+    const client = await EmbeddingWorkerClient.start();
+    try {
+      expect(client.threadId).toBeGreaterThan(0);
+      expect(client.threadId).not.toBe(process.pid);
+      expect(getPriority(client.threadId!)).toBe(Math.max(10, getPriority()));
+      expect(getPriority()).toBeLessThan(10);
+    } finally {
+      await client.close();
+    }
   });
 });
