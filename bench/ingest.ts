@@ -157,7 +157,7 @@ interface DbProfile {
 }
 
 /**
- * The database part of one job, alone and in sequence: claim, then the store transaction; and a
+ * The database part of one job, alone and in sequence: claim, then the store statement; and a
  * bare memory INSERT with and without HNSW maintenance (a model no partial index covers).
  */
 async function profileJobDb(app: FastifyInstance, jobs: number): Promise<DbProfile> {
@@ -470,7 +470,7 @@ async function reportProcessed(fakeUrl: string): Promise<void> {
   log();
   log('Database work of one job alone (sequential, after the run, on the same data; p50):');
   log();
-  log('| embedder | claim | store transaction | claim + store ⇒ DB-only ceiling | memory INSERT with HNSW | same INSERT, no HNSW index | HNSW share |');
+  log('| embedder | claim | store statement | claim + store ⇒ DB-only ceiling | memory INSERT with HNSW | same INSERT, no HNSW index | HNSW share |');
   log('|---|---|---|---|---|---|---|');
   for (const p of processed) {
     const d = p.db;
