@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { meanUnitVector } from '../../src/embeddings/vectorMath.js';
 
 /** The JSON body of a chat completion request, as the client sent it. */
 export type ChatRequestBody = {
@@ -266,12 +267,8 @@ export function hashVector(text: string, dimensions: number): number[] {
 
 /** A deterministic unit vector from the text's words: texts sharing words are similar. */
 export function wordsVector(text: string, dimensions: number): number[] {
-  const sum = new Array<number>(dimensions).fill(0);
-  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [text]) {
-    hashVector(word, dimensions).forEach((x, d) => (sum[d]! += x));
-  }
-  const norm = Math.hypot(...sum) || 1;
-  return sum.map((value) => value / norm);
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [text];
+  return meanUnitVector(words.map((word) => hashVector(word, dimensions)));
 }
 
 function estimateTokens(text: string): number {

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineThreadData, FromEngineThread } from './protocol.js';
 
 export interface EmbeddedEngine {
-  /** `host:port`, or the Unix socket's folder (PostgreSQL's convention, port 5432). */
+  /** The loopback address, or the Unix socket's folder (PostgreSQL's convention, port 5432). */
   host: string;
   port: number;
   /** A URL other local processes can use to reach the same database. */
