@@ -98,11 +98,25 @@ export const traces = pgTable(
     reviewAlpha: doublePrecision('review_alpha'),
     reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'date' }),
     createdMemoryId: uuid('created_memory_id'),
+    /** The key that reviewed the trace over the API (null for a review sent with the trace by an older row). */
+    reviewedByKeyId: uuid('reviewed_by_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    /** The review queue's lease: the key that has the trace open, until `lease_expires_at`. */
+    leaseKeyId: uuid('lease_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    index('traces_project_created_idx').on(t.projectId, t.createdAt.desc()),
+    // The list's keyset order: (created_at, id) descending within a project.
+    index('traces_project_created_id_idx').on(t.projectId, t.createdAt.desc(), t.id.desc()),
+    // The review queue (oldest first) and its count: only traces still without a review.
+    index('traces_review_queue_idx')
+      .on(t.projectId, t.createdAt, t.id)
+      .where(sql`review_result is null`),
+    // The overview's reviews per day.
+    index('traces_project_reviewed_idx')
+      .on(t.projectId, t.reviewedAt)
+      .where(sql`review_result is not null`),
     // The sweeper's scan: only the few traces still waiting for the worker.
     index('traces_ingest_pending_idx')
       .on(t.ingestStatus, t.updatedAt)
@@ -139,6 +153,9 @@ export const memories = pgTable(
     embedding: anyVector('embedding').notNull(),
     embeddingModel: text('embedding_model').notNull(),
     sourceTraceId: uuid('source_trace_id').references(() => traces.id, { onDelete: 'set null' }),
+    /** Times a reviewed run that retrieved this memory moved its Q (kept by the learning statement). */
+    useCount: integer('use_count').notNull().default(0),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -147,6 +164,7 @@ export const memories = pgTable(
   // Declaring it would make every `select()` of a memory read it back for nothing.
   (t) => [
     index('memories_project_created_idx').on(t.projectId, t.createdAt.desc()),
+    index('memories_project_q_idx').on(t.projectId, t.qValue),
     // At most one memory per trace, whatever the retries.
     uniqueIndex('memories_source_trace_key').on(t.sourceTraceId),
   ],
@@ -221,6 +239,34 @@ export const qValueUpdates = pgTable(
   (t) => [uniqueIndex('q_value_updates_memory_trace_key').on(t.memoryId, t.traceId)],
 );
 
+/**
+ * One row per LLM call the server made (reflection, reflect agent, mental-model refresh): cost
+ * visibility. Written by the one recorder in src/llm/usage.ts; pruned after the retention period.
+ */
+export const llmCalls = pgTable(
+  'llm_calls',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').notNull(),
+    model: text('model').notNull(),
+    tokensIn: integer('tokens_in').notNull().default(0),
+    tokensOut: integer('tokens_out').notNull().default(0),
+    latencyMs: integer('latency_ms').notNull(),
+    outcome: text('outcome').$type<'ok' | 'error'>().notNull(),
+    /** Short and without secrets (HTTP status and error type, or the connection failure). */
+    error: text('error'),
+    traceId: uuid('trace_id').references(() => traces.id, { onDelete: 'set null' }),
+    requestId: text('request_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('llm_calls_project_created_idx').on(t.projectId, t.createdAt.desc(), t.id.desc()),
+    // Retention pruning deletes by age across projects.
+    index('llm_calls_created_idx').on(t.createdAt),
+  ],
+);
+
 export const FACT_TYPES = ['world', 'experience', 'observation'] as const;
 export type FactType = (typeof FACT_TYPES)[number];
 
@@ -232,3 +278,4 @@ export type MemoryRow = typeof memories.$inferSelect;
 export type MentalModelRow = typeof mentalModels.$inferSelect;
 export type DirectiveRow = typeof directives.$inferSelect;
 export type QValueUpdateRow = typeof qValueUpdates.$inferSelect;
+export type LlmCallRow = typeof llmCalls.$inferSelect;
