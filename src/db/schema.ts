@@ -42,6 +42,10 @@ export const projects = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     slug: text('slug').notNull(),
+    /** Merge near-duplicate memories at review time; null = the server's default (REFLECT_CONSOLIDATION). */
+    consolidationEnabled: boolean('consolidation_enabled'),
+    /** Task-embedding cosine at or above which a new memory merges; null = the server's default. */
+    consolidationThreshold: doublePrecision('consolidation_threshold'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('projects_owner_slug_key').on(t.ownerUserId, t.slug)],
@@ -156,6 +160,18 @@ export const memories = pgTable(
     /** Times a reviewed run that retrieved this memory moved its Q (kept by the learning statement). */
     useCount: integer('use_count').notNull().default(0),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    /** Runs whose lessons this memory holds: 1, plus one per near-duplicate merged into it. */
+    evidenceCount: integer('evidence_count').notNull().default(1),
+    /** Every trace whose lesson went into this memory, oldest first (`source_trace_id` is the first). */
+    sourceTraceIds: uuid('source_trace_ids').array().notNull().default(sql`'{}'`),
+    /** Set while the memory is invalid: never retrieved, still listed. Cleared by a restore. */
+    invalidatedAt: timestamp('invalidated_at', { withTimezone: true, mode: 'date' }),
+    invalidReason: text('invalid_reason'),
+    /** Who invalidated it: the key's id and its label at the time (the key may be deleted later). */
+    invalidatedByKeyId: uuid('invalidated_by_key_id'),
+    invalidatedByLabel: text('invalidated_by_label'),
+    /** Not retrieved from this moment on; null = never expires. */
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -267,6 +283,35 @@ export const llmCalls = pgTable(
   ],
 );
 
+/**
+ * Every change to a memory other than a Q-update (those stay in q_value_updates): edit,
+ * invalidate, restore, merge. With the Q-updates it makes a memory's history.
+ */
+export const memoryEvents = pgTable(
+  'memory_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    memoryId: uuid('memory_id')
+      .notNull()
+      .references(() => memories.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<MemoryEventKind>().notNull(),
+    /** The trace behind the change (a merge), if any. */
+    traceId: uuid('trace_id').references(() => traces.id, { onDelete: 'set null' }),
+    /** The key that made the change over the API, and its label then; null for the learning loop. */
+    actorKeyId: uuid('actor_key_id'),
+    actorLabel: text('actor_label'),
+    /** The memory's Q at the time (a merge or an edit keeps it). */
+    qValue: doublePrecision('q_value').notNull(),
+    /** What changed: the reason, the fields before and after, the evidence count. */
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('memory_events_memory_idx').on(t.memoryId, t.createdAt)],
+);
+
+export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge'] as const;
+export type MemoryEventKind = (typeof MEMORY_EVENT_KINDS)[number];
+
 export const FACT_TYPES = ['world', 'experience', 'observation'] as const;
 export type FactType = (typeof FACT_TYPES)[number];
 
@@ -278,4 +323,5 @@ export type MemoryRow = typeof memories.$inferSelect;
 export type MentalModelRow = typeof mentalModels.$inferSelect;
 export type DirectiveRow = typeof directives.$inferSelect;
 export type QValueUpdateRow = typeof qValueUpdates.$inferSelect;
+export type MemoryEventRow = typeof memoryEvents.$inferSelect;
 export type LlmCallRow = typeof llmCalls.$inferSelect;
