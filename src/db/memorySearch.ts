@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import type { FactType } from './schema.js';
-import { keepStatisticsFresh, quoteLiteral } from './vectorSearch.js';
+import { keepStatisticsFresh, quoteLiteral, retrievableMemory } from './vectorSearch.js';
 
 /**
  * Weights of reflect's hybrid memory search. Relevance is mostly meaning (cosine of the
@@ -98,7 +98,7 @@ export async function hybridMemorySearch(db: Db, q: HybridSearch): Promise<Found
   const queryVector = sql`${`[${q.vector.join(',')}]`}::${typed}`;
   const terms = orTsQuery(q.text);
   const tsquery = sql`to_tsquery('english', ${terms})`;
-  const filters = [sql`m.project_id = ${q.projectId}`];
+  const filters = [sql`m.project_id = ${q.projectId}`, retrievableMemory(sql`m`)];
   if (q.tagCondition) filters.push(q.tagCondition);
   if (q.factTypes) filters.push(sql`m.fact_type = ANY(${sql.param(q.factTypes)}::text[])`);
   const where = sql.join(filters, sql` AND `);

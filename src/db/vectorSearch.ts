@@ -104,6 +104,14 @@ function metadataCondition(key: string, value: unknown): SQL {
   return matchesOne(sql`${JSON.stringify(value)}::jsonb`);
 }
 
+/**
+ * Only live memories are ever retrieved: not invalidated and not expired. `alias` names the
+ * memories table in the query (`memories` or a short alias).
+ */
+export function retrievableMemory(alias: SQL): SQL {
+  return sql`(${alias}.invalidated_at IS NULL AND (${alias}.expires_at IS NULL OR ${alias}.expires_at > now()))`;
+}
+
 export interface Candidate {
   row: MemoryRow;
   similarity: number;
@@ -130,6 +138,7 @@ export async function nearestMemories(
         eq(memories.projectId, q.projectId),
         // A literal, not a parameter: a partial index is only matched against a known value.
         sql`${memories.embeddingModel} = ${sql.raw(quoteLiteral(q.model))}`,
+        retrievableMemory(sql`memories`),
         ...Object.entries(q.metadataFilter).map(([k, v]) => metadataCondition(k, v)),
       ),
     )
