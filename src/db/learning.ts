@@ -32,7 +32,7 @@ export interface AppliedReview {
  * The end of the learning loop, as one statement (so one round trip, and on the embedded engine
  * the shared session is held for one statement instead of a transaction's worth of round trips):
  * the trace's memory, the Q-updates of the memories its run retrieved (each with a history row),
- * and the trace's final state.
+ * and the trace's final state (a completed trace shows no error: earlier attempts' is cleared).
  *
  * Exactly once: the trace row is locked first and nothing is written if it is already reviewed;
  * one memory per trace is also enforced by a unique index, and one update per (memory, trace)
@@ -93,7 +93,8 @@ export async function storeMemoryAndApplyReview(
       RETURNING memory_id, q_before, q_after
     ), reviewed AS (
       UPDATE traces t
-      SET review_status = 'reviewed', ingest_status = 'completed', created_memory_id = memory.id, updated_at = now()
+      SET review_status = 'reviewed', ingest_status = 'completed', created_memory_id = memory.id, last_ingest_error = NULL,
+          updated_at = now()
       FROM memory
       WHERE t.id = ${input.traceId}
       RETURNING t.created_memory_id

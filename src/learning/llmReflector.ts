@@ -22,17 +22,18 @@ const MAX_ECHOED_ANSWER_CHARS = 2_000;
  */
 export function createLlmReflector({ client, model, maxPromptChars }: LlmReflectorOptions): Reflector {
   async function complete(messages: ChatCompletionMessageParam[]): Promise<string> {
+    let completion: unknown;
     try {
-      const completion = await client.chat.completions.create({
+      completion = await client.chat.completions.create({
         model,
         messages,
         response_format: { type: 'json_object' },
         temperature: 0,
       });
-      return completion.choices[0]?.message.content ?? '';
     } catch (error) {
       throw classifyFailure(error, client.apiKey ?? undefined);
     }
+    return completionContent(completion, client.apiKey ?? undefined);
   }
 
   return {
@@ -61,6 +62,24 @@ export function createLlmReflector({ client, model, maxPromptChars }: LlmReflect
   };
 }
 
+/** How much of an unexpected body is quoted in the error: enough to recognise a proxy's page. */
+const MAX_QUOTED_BODY_CHARS = 200;
+
+/**
+ * The answer's text. A 200 that is not a chat completion (the client hands back a non-JSON body
+ * as a string, e.g. a proxy's HTML page) is a gateway in the way, which goes away like a 5xx.
+ */
+function completionContent(completion: unknown, apiKey?: string): string {
+  const choices = (completion as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) {
+    const body = typeof completion === 'string' ? completion : JSON.stringify(completion) ?? String(completion);
+    const quoted = redactSecrets(body.replace(/\s+/g, ' ').trim().slice(0, MAX_QUOTED_BODY_CHARS), apiKey);
+    throw new ReflectionError(`LLM endpoint answered HTTP 200 with a body that is not a chat completion: ${quoted}`, { retryable: true });
+  }
+  const first = choices[0] as { message?: { content?: unknown } } | undefined;
+  return typeof first?.message?.content === 'string' ? first.message.content : '';
+}
+
 /** Turns an openai client failure into a ReflectionError saying whether a later retry can help. */
 export function classifyFailure(error: unknown, apiKey?: string): ReflectionError {
   if (error instanceof ReflectionError) return error;
@@ -86,6 +105,10 @@ export function classifyFailure(error: unknown, apiKey?: string): ReflectionErro
     // 408 and 409 are transient too: the openai client itself retries them.
     const retryable = status >= 500 || status === 408 || status === 409;
     return new ReflectionError(detail, { retryable });
+  }
+  if (error instanceof SyntaxError) {
+    // The client parses a body labelled JSON; a proxy's page labelled so is transient as above.
+    return new ReflectionError(`LLM endpoint answered with a body that is not JSON: ${clean(error.message)}`, { retryable: true });
   }
   // Anything else is a bug on our side, which a retry will not fix.
   const message = error instanceof Error ? error.message : String(error);

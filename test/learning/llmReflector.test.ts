@@ -137,6 +137,22 @@ describe('LLM reflector against a fake OpenAI server', () => {
     expect(error.message).toContain('[redacted]');
   });
 
+  it('classifies a 200 whose body is a proxy HTML page as retryable, as a 5xx', async () => {
+    fake.enqueue({ rawBody: '<html><body><h1>502 Bad Gateway</h1>nginx</body></html>' });
+    const error = await failureOf(reflector);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/not a chat completion/);
+    expect(error.message).toContain('502 Bad Gateway');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('classifies a 200 labelled JSON whose body does not parse as retryable', async () => {
+    fake.enqueue({ rawBody: '<!DOCTYPE html><title>Sign in</title>', contentType: 'application/json' });
+    const error = await failureOf(reflector);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/not JSON/);
+  });
+
   it('treats a 400 as not retryable', async () => {
     fake.enqueue({ status: 400 });
     expect((await failureOf(reflector)).retryable).toBe(false);

@@ -23,7 +23,9 @@ export type ScriptedReply =
   | { toolCalls: Array<{ name: string; arguments: object | string }>; content?: string }
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { hang: true }
-  | { garbage: string };
+  | { garbage: string }
+  /** A 200 whose body is not a chat completion, e.g. a proxy's HTML page (content type defaults to text/html). */
+  | { rawBody: string; contentType?: string };
 
 export type ReplyScript = ScriptedReply | ((body: ChatRequestBody) => ScriptedReply);
 
@@ -124,6 +126,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     count: number,
   ): void {
     if ('hang' in reply) return;
+    if ('rawBody' in reply) {
+      res.writeHead(200, { 'content-type': reply.contentType ?? 'text/html; charset=utf-8' });
+      res.end(reply.rawBody);
+      return;
+    }
     if ('status' in reply) {
       const errorBody = reply.body ?? {
         error: { message: `Fake error ${reply.status}`, type: 'fake_error', code: null },
