@@ -102,16 +102,33 @@ export async function recordAttemptFailure(db: Db, id: string, round: number, er
 }
 
 /** Traces the workers still owe work to, oldest first (the sweeper's scan). */
-export async function tracesAwaitingWork(db: Db, olderThanMs: number, limit: number): Promise<Pick<TraceRow, 'id' | 'ingestRound'>[]> {
-  return db
-    .select({ id: traces.id, ingestRound: traces.ingestRound })
+/** Where a page of `tracesAwaitingWork` ended: its last row's exact `updated_at` (as text, µs kept) and id. */
+export interface AwaitingWorkCursor {
+  updatedAt: string;
+  id: string;
+}
+
+/**
+ * One page of traces whose state says queued or processing and that were last touched before
+ * `olderThanMs` ago, oldest first, after `cursor` (keyset order: updated_at, id).
+ */
+export async function tracesAwaitingWork(
+  db: Db,
+  olderThanMs: number,
+  limit: number,
+  cursor?: AwaitingWorkCursor,
+): Promise<Array<Pick<TraceRow, 'id' | 'ingestRound'> & { cursor: AwaitingWorkCursor }>> {
+  const rows = await db
+    .select({ id: traces.id, ingestRound: traces.ingestRound, updatedAt: sql<string>`${traces.updatedAt}::text` })
     .from(traces)
     .where(
       and(
         inArray(traces.ingestStatus, ['queued', 'processing']),
         sql`${traces.updatedAt} < now() - make_interval(secs => ${olderThanMs / 1000})`,
+        cursor ? sql`(${traces.updatedAt}, ${traces.id}) > (${cursor.updatedAt}::timestamptz, ${cursor.id}::uuid)` : undefined,
       ),
     )
-    .orderBy(traces.updatedAt)
+    .orderBy(traces.updatedAt, traces.id)
     .limit(limit);
+  return rows.map((r) => ({ id: r.id, ingestRound: r.ingestRound, cursor: { updatedAt: r.updatedAt, id: r.id } }));
 }

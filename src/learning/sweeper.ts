@@ -1,15 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
-import { tracesAwaitingWork } from '../db/traces.js';
+import { tracesAwaitingWork, type AwaitingWorkCursor } from '../db/traces.js';
 import type { JobQueue } from '../queue/jobQueue.js';
 
 /** Younger traces are left alone: the API enqueues them itself right after it stores them. */
 const GRACE_MS = 1_000;
-const BATCH = 500;
+/** Rows read per page: a sweep holds one page at a time, however large the backlog. */
+const PAGE = 500;
 
 /**
  * The database is the source of truth: any trace whose state says queued or processing but has
  * no live job (Redis was down, a process died) is enqueued again. Enqueueing is idempotent.
+ * Each sweep pages through the whole backlog (the first one runs at start, so a restart after a
+ * crash has every waiting trace back in the queue within seconds, not 500 per interval).
  */
 export function startSweeper(deps: { db: Db; queue: JobQueue; intervalMs: number; log: FastifyBaseLogger }) {
   let timer: NodeJS.Timeout | undefined;
@@ -18,9 +21,15 @@ export function startSweeper(deps: { db: Db; queue: JobQueue; intervalMs: number
 
   async function sweepOnce(): Promise<number> {
     let enqueued = 0;
-    for (const trace of await tracesAwaitingWork(deps.db, GRACE_MS, BATCH)) {
-      const job = { traceId: trace.id, round: trace.ingestRound };
-      if (!(await deps.queue.hasLiveJob(job)) && (await deps.queue.enqueue(job))) enqueued++;
+    let cursor: AwaitingWorkCursor | undefined;
+    while (!stopped) {
+      const page = await tracesAwaitingWork(deps.db, GRACE_MS, PAGE, cursor);
+      for (const trace of page) {
+        const job = { traceId: trace.id, round: trace.ingestRound };
+        if (!(await deps.queue.hasLiveJob(job)) && (await deps.queue.enqueue(job))) enqueued++;
+      }
+      if (page.length < PAGE) break;
+      cursor = page.at(-1)!.cursor;
     }
     if (enqueued) deps.log.info({ enqueued }, 'sweeper re-enqueued traces without a live job');
     return enqueued;

@@ -1,4 +1,8 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { runMigrations } from '../../src/db/migrate.js';
+import { startSweeper } from '../../src/learning/sweeper.js';
+import { createEmbeddedQueue } from '../../src/queue/embeddedQueue.js';
 import { createTrace, getTrace, memoriesOfTrace, uniqueTask, useLoopApp, useSharedDatabase, waitForTrace } from '../support/learning.js';
 import { skipRedis, transports } from '../support/redis.js';
 
@@ -40,4 +44,35 @@ describe.skipIf(skipRedis())('Redis stopped while traces are created', () => {
       expect(await memoriesOfTrace(f, trace.id)).toBe(1);
     }
   });
+});
+
+describe('a crash backlog', () => {
+  it('is enqueued whole by the first sweep, a page at a time, and not twice by the next', async () => {
+    const { db, pool } = database.current;
+    await runMigrations(pool);
+    const { rows: users } = await pool.query(`insert into users (external_id) values ('backlog-user') returning id`);
+    const { rows: projects } = await pool.query(`insert into projects (owner_user_id, slug) values ($1, 'backlog') returning id`, [users[0].id]);
+    // As if the process had died with 3,000 reviewed traces waiting: stored, never enqueued anywhere.
+    await pool.query(
+      `insert into traces (project_id, task, trajectory, final_response, review_result, ingest_status, updated_at)
+       select $1, 'backlog ' || i, '[]'::jsonb, '', 'pass', case when i % 10 = 0 then 'processing' else 'queued' end,
+              now() - interval '5 minutes' + make_interval(secs => i / 1000.0)
+       from generate_series(1, 3000) as i`,
+      [projects[0].id],
+    );
+    const queue = createEmbeddedQueue();
+    const log = { info: () => {}, warn: () => {} } as unknown as FastifyBaseLogger;
+    const sweeper = startSweeper({ db, queue, intervalMs: 3_600_000, log });
+    try {
+      // The sweep started with the sweeper; sweep() joins it.
+      expect(await sweeper.sweep()).toBe(3000);
+      expect(await queue.depth()).toBe(3000);
+      expect(await sweeper.sweep()).toBe(0);
+      expect(await queue.depth()).toBe(3000);
+    } finally {
+      await sweeper.stop();
+      await queue.close();
+      await pool.query(`delete from users where id = $1`, [users[0].id]);
+    }
+  }, 60_000);
 });
