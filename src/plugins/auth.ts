@@ -26,6 +26,8 @@ declare module 'fastify' {
      * may only name its own (403), a `tenant` other than `default` does not exist (404).
      */
     projectFromBank?: boolean;
+    /** The route acts on the key, not on one project (GET /v1/projects): none is resolved or created. */
+    keyOnly?: boolean;
   }
 }
 
@@ -63,7 +65,7 @@ export default fp(
     });
 
     app.addHook('preHandler', async (request) => {
-      if (!request.principal) return;
+      if (!request.principal || request.routeOptions.config?.keyOnly) return;
       const requested = request.routeOptions.config?.projectFromBank ? requestedBank(request) : requestedProject(request);
       request.project = await service.resolveProject(request.principal, requested);
     });
@@ -102,6 +104,12 @@ function requestedBank(request: FastifyRequest): string {
   const params = request.params as { tenant?: string; bank_id: string };
   if (params.tenant !== undefined && params.tenant !== 'default') throw notFound(`Tenant "${params.tenant}"`);
   return params.bank_id;
+}
+
+/** The authenticated caller of a route that declared a scope. */
+export function requestPrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route has no scope: no principal');
+  return request.principal;
 }
 
 /** The authenticated caller and project of a route that declared a scope. */

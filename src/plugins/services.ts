@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
+import { createProjectService, type ProjectService } from '../projects/service.js';
 import { createDirectiveService, type DirectiveService } from '../reflect/directives.js';
 import { createMentalModelService, type MentalModelService } from '../reflect/mentalModels.js';
 import { createReflectService, type ReflectService } from '../reflect/service.js';
@@ -12,6 +13,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     traces: TraceService;
+    projects: ProjectService;
     memories: MemoryService;
     reflect: ReflectService;
     mentalModels: MentalModelService;
@@ -24,6 +26,7 @@ export default fp(
   async function services(app: FastifyInstance) {
     await ensureVectorIndex(app.database.pool, app.embedder.model, app.embedder.dimensions);
     app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
+    app.decorate('projects', createProjectService({ db: app.database.db }));
     app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder }));
     const reflect = createReflectService({
       db: app.database.db,

@@ -4,12 +4,14 @@ import bankRoutes from './banks.js';
 import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
+import projectRoutes from './projects.js';
 import traceRoutes from './traces.js';
 
 /** Every route module; their paths come from the one table in ./paths.ts. */
 export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(apiKeyRoutes);
+  await app.register(projectRoutes);
   await app.register(traceRoutes);
   await app.register(memoryRoutes);
   await app.register(bankRoutes);

@@ -9,6 +9,7 @@ export const PATHS = {
   apiKeys: ['/v1/api-keys'],
   apiKey: ['/v1/api-keys/:id'],
   apiKeyRevoke: ['/v1/api-keys/:id/revoke'],
+  projects: ['/v1/projects'],
   traces: ['/v1/traces'],
   trace: ['/v1/traces/:id'],
   traceReview: ['/v1/traces/:id/review'],
