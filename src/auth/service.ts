@@ -16,6 +16,8 @@ import { bearerToken, mintKey, parseKey, SCOPES, secretMatches, tokenMatches, ty
 /** Who is calling: resolved from the API key on every request (revocation is never cached). */
 export interface Principal {
   keyRowId: string;
+  /** The key's label: with keyRowId, who made a change (memory history). */
+  label: string;
   userId: string;
   isMaster: boolean;
   scopes: Scope[];
@@ -93,6 +95,7 @@ export function createAuthService(db: Db) {
       if (found.key.revokedAt) throw unauthorized('API key has been revoked');
       return {
         keyRowId: found.key.id,
+        label: found.key.label,
         userId: found.key.userId,
         isMaster: found.key.isMaster,
         scopes: found.key.isMaster ? [...SCOPES] : (found.key.scopes as Scope[]),

@@ -60,14 +60,14 @@ export async function storeMemoryAndApplyReview(
       SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed'
     ), inserted AS (
       INSERT INTO memories (project_id, source_trace_id, task, reflection, success, summary, key_mistake, correct_action,
-                            guidance, applicable_tools, tools_used, metadata, tags, reflection_source, embedding, embedding_model)
+                            guidance, applicable_tools, tools_used, metadata, tags, reflection_source, embedding, embedding_model, source_trace_ids)
       SELECT project_id, id, ${value(memories.task, m.task, 'text')}, ${value(memories.reflection, m.reflection, 'text')},
              ${value(memories.success, m.success, 'boolean')}, ${value(memories.summary, m.summary, 'text')},
              ${value(memories.keyMistake, m.keyMistake, 'text')}, ${value(memories.correctAction, m.correctAction, 'text')},
              ${value(memories.guidance, m.guidance, 'text')}, ${value(memories.applicableTools, m.applicableTools, 'text[]')},
              ${value(memories.toolsUsed, m.toolsUsed, 'text[]')}, ${value(memories.metadata, m.metadata, 'jsonb')},
              ${value(memories.tags, m.tags, 'text[]')}, ${value(memories.reflectionSource, m.reflectionSource, 'text')},
-             ${value(memories.embedding, m.embedding, 'vector')}, ${value(memories.embeddingModel, m.embeddingModel, 'text')}
+             ${value(memories.embedding, m.embedding, 'vector')}, ${value(memories.embeddingModel, m.embeddingModel, 'text')}, ARRAY[id]
       FROM pending
       ON CONFLICT (source_trace_id) DO NOTHING
       RETURNING id

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { memories, qValueUpdates, type MemoryRow, type QValueUpdateRow } from './schema.js';
+import { memories, type MemoryRow } from './schema.js';
 
 export type NewMemory = typeof memories.$inferInsert;
 
@@ -47,15 +47,6 @@ export async function deleteMemory(db: Db, projectId: string, id: string): Promi
     .where(and(eq(memories.id, id), eq(memories.projectId, projectId)))
     .returning();
   return row;
-}
-
-/** The Q changes the learning loop made to one memory, oldest first. */
-export async function memoryHistory(db: Db, memoryId: string): Promise<QValueUpdateRow[]> {
-  return db
-    .select()
-    .from(qValueUpdates)
-    .where(eq(qValueUpdates.memoryId, memoryId))
-    .orderBy(asc(qValueUpdates.createdAt), asc(qValueUpdates.id));
 }
 
 /** Memories whose vectors are not of `model`, in pages, for re-embedding. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestamp } from '../http/schemas.js';
+import { nullableTimestamp, timestamp } from '../http/schemas.js';
 import { FACT_TYPES } from '../db/schema.js';
 import { metadata } from '../traces/models.js';
 
@@ -7,6 +7,19 @@ import { metadata } from '../traces/models.js';
 const storableFactType = z.enum(['world', 'experience']);
 
 const tag = z.string().min(1).max(200);
+
+export const memoryState = z.enum(['active', 'invalid', 'expired']);
+export type MemoryState = z.infer<typeof memoryState>;
+
+/** A key as history and state show it: its id (as GET /v1/api-keys lists it) and its label then. */
+export const actorKey = z.object({ key_id: z.uuid(), label: z.string() }).meta({ id: 'ActorKey' });
+
+/** An ISO 8601 timestamp with a zone (`Z` or an offset), as a Date. */
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .nullish()
+  .describe('From this moment on the memory is no longer retrieved; null = never');
 
 export const memory = z
   .object({
@@ -27,6 +40,13 @@ export const memory = z
     tags: z.array(z.string()),
     fact_type: z.enum(FACT_TYPES).describe('"experience": a lesson from a run (the default); "world": a stored fact'),
     source_trace_id: z.uuid().nullable(),
+    source_trace_ids: z.array(z.uuid()).describe('Every trace whose lesson went into this memory (near-duplicates are merged)'),
+    evidence_count: z.number().int().describe('Runs this memory holds the lesson of: 1, plus one per merged near-duplicate'),
+    state: memoryState.describe('"active": retrieved; "invalid": invalidated (see invalid_reason); "expired": past expires_at. Only active memories are retrieved'),
+    invalid_reason: z.string().nullable(),
+    invalidated_at: nullableTimestamp,
+    invalidated_by: actorKey.nullable().describe('The key that invalidated it'),
+    expires_at: nullableTimestamp,
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -56,6 +76,7 @@ export const createMemoryBody = z
     guidance: z.string().max(100_000).nullish(),
     applicable_tools: z.array(z.string().max(200)).max(200).nullish(),
     tools_used: z.array(z.string().max(200)).max(200).nullish(),
+    expires_at: expiresAt,
   })
   .meta({
     example: {
@@ -109,20 +130,41 @@ export const updateMemoryBody = z
     guidance: z.string().max(100_000),
     applicable_tools: z.array(z.string().max(200)).max(200),
     tools_used: z.array(z.string().max(200)).max(200),
+    expires_at: expiresAt,
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, { message: 'Give at least one field to change' })
   .meta({ example: { reflection: 'Filter on order_date first, then count.', tags: ['sql', 'dates'] } });
 export type UpdateMemoryBody = z.infer<typeof updateMemoryBody>;
 
+export const invalidateMemoryBody = z
+  .object({ reason: nonBlank(2_000).describe('Why the memory is wrong or no longer applies') })
+  .meta({ example: { reason: 'The orders table moved; this lesson names the old one.' } });
+
+export const restoreMemoryBody = z.object({ reason: z.string().max(2_000).nullish() }).meta({ example: { reason: 'Invalidated by mistake' } });
+
+export const MEMORY_CHANGE_KINDS = ['q_update', 'edit', 'invalidate', 'restore', 'merge'] as const;
+
+/**
+ * One change to a memory. Q-updates (kind `q_update`) have every field of the original
+ * QValueChange; the other kinds have trace_id only for a merge, reward and alpha null, and
+ * q_before = q_after (they keep the Q-value).
+ */
 export const qValueChange = z
   .object({
+    kind: z.enum(MEMORY_CHANGE_KINDS),
     memory_id: z.uuid(),
-    trace_id: z.uuid(),
+    trace_id: z.uuid().nullable().describe('The reviewed trace behind a Q-update or a merge'),
     q_before: z.number(),
     q_after: z.number(),
-    reward: z.number(),
-    alpha: z.number(),
+    reward: z.number().nullable(),
+    alpha: z.number().nullable(),
+    actor: z
+      .object({ type: z.enum(['api_key', 'learning_loop']), key_id: z.uuid().nullable(), label: z.string().nullable() })
+      .describe('Who or what made the change: a key over the API, or the learning loop reviewing trace_id'),
+    detail: z
+      .record(z.string(), z.unknown())
+      .describe('edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source}'),
     created_at: timestamp,
   })
   .meta({ id: 'QValueChange' });

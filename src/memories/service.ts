@@ -1,12 +1,13 @@
 import type { Db } from '../db/client.js';
-import { deleteMemory, getMemory, insertMemory, listMemories, memoryHistory, updateMemory, type NewMemory } from '../db/memories.js';
-import type { MemoryRow, ProjectRow, QValueUpdateRow } from '../db/schema.js';
+import { deleteMemory, getMemory, insertMemory, listMemories, type NewMemory } from '../db/memories.js';
+import type { MemoryEventRow, MemoryRow, ProjectRow } from '../db/schema.js';
 import { nearestMemories } from '../db/vectorSearch.js';
 import type { Embedder } from '../embeddings/embedder.js';
-import { notFound } from '../http/errors.js';
-import { iso } from '../http/schemas.js';
+import { conflict, notFound } from '../http/errors.js';
+import { iso, isoOrNull } from '../http/schemas.js';
 import { augmentedTask } from './augment.js';
-import type { CreateMemoryBody, ListMemoriesQuery, MemoryWire, QueryMemoriesBody, UpdateMemoryBody } from './models.js';
+import { editMemory, invalidateMemory, memoryHistoryEntries, restoreMemory, type Actor, type HistoryEntry, type ValidityChange } from '../db/memoryEvents.js';
+import type { CreateMemoryBody, ListMemoriesQuery, MemoryState, MemoryWire, QueryMemoriesBody, UpdateMemoryBody } from './models.js';
 import { rankMemories, type RankedMemory } from './ranking.js';
 import { tagsOf } from './tags.js';
 
@@ -30,9 +31,23 @@ export function toMemoryWire(row: MemoryRow, ranking = { similarity: 0, score: 0
     // Rows from nearestMemories lack it until that query reads fact_type (see MemoryRow).
     fact_type: row.factType,
     source_trace_id: row.sourceTraceId,
+    source_trace_ids: row.sourceTraceIds,
+    evidence_count: row.evidenceCount,
+    state: memoryStateOf(row),
+    invalid_reason: row.invalidReason,
+    invalidated_at: isoOrNull(row.invalidatedAt),
+    invalidated_by: row.invalidatedByKeyId ? { key_id: row.invalidatedByKeyId, label: row.invalidatedByLabel ?? '' } : null,
+    expires_at: isoOrNull(row.expiresAt),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
+}
+
+/** Invalid wins over expired: an invalidated memory stays invalid whatever its expiry. */
+export function memoryStateOf(row: Pick<MemoryRow, 'invalidatedAt' | 'expiresAt'>, now = new Date()): MemoryState {
+  if (row.invalidatedAt) return 'invalid';
+  if (row.expiresAt && row.expiresAt <= now) return 'expired';
+  return 'active';
 }
 
 export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
@@ -57,6 +72,7 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
         metadata,
         tags: body.tags ? [...new Set(body.tags)] : tagsOf(metadata),
         factType: body.fact_type ?? 'experience',
+        expiresAt: body.expires_at ?? null,
         embedding: embedding!,
         embeddingModel: embedder.model,
       });
@@ -100,7 +116,7 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
     },
 
     /** A changed task gets a new vector, so retrieval keeps matching what the memory says. */
-    async update(project: ProjectRow, id: string, body: UpdateMemoryBody): Promise<MemoryRow> {
+    async update(project: ProjectRow, id: string, body: UpdateMemoryBody, actor: Actor): Promise<MemoryRow> {
       const current = await this.get(project, id);
       const changes: Partial<NewMemory> = {
         task: body.task,
@@ -114,14 +130,24 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
         guidance: body.guidance,
         applicableTools: body.applicable_tools,
         toolsUsed: body.tools_used,
+        expiresAt: body.expires_at,
       };
       if (body.task !== undefined && body.task !== current.task) {
         const [embedding] = await embedder.embed([body.task]);
         Object.assign(changes, { embedding: embedding!, embeddingModel: embedder.model });
       }
-      const row = await updateMemory(db, project.id, id, changes);
+      const row = await editMemory(db, project.id, id, changes, actor);
       if (!row) throw notFound('Memory');
       return row;
+    },
+
+    /** An invalid memory is never retrieved but stays listed, with its reason and who invalidated it. */
+    async invalidate(project: ProjectRow, id: string, reason: string, actor: Actor): Promise<MemoryRow> {
+      return changedOrThrow(await invalidateMemory(db, project.id, id, reason, actor));
+    },
+
+    async restore(project: ProjectRow, id: string, reason: string | null, actor: Actor): Promise<MemoryRow> {
+      return changedOrThrow(await restoreMemory(db, project.id, id, reason, actor));
     },
 
     async remove(project: ProjectRow, id: string): Promise<MemoryRow> {
@@ -130,11 +156,54 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
       return row;
     },
 
-    async history(project: ProjectRow, id: string): Promise<QValueUpdateRow[]> {
+    /** Every change to the memory, oldest first. */
+    async history(project: ProjectRow, id: string): Promise<HistoryEntry[]> {
       await this.get(project, id);
-      return memoryHistory(db, id);
+      return memoryHistoryEntries(db, id);
     },
   };
 }
 
 export type MemoryService = ReturnType<typeof createMemoryService>;
+
+function changedOrThrow(change: ValidityChange): MemoryRow {
+  if (!change) throw notFound('Memory');
+  if ('conflict' in change) {
+    throw conflict(change.conflict === 'already_invalid' ? 'The memory is already invalid; restore it first' : 'The memory is not invalid, so there is nothing to restore');
+  }
+  return change.row;
+}
+
+/** A history entry on the wire: Q-updates keep the original QValueChange fields. */
+export function toHistoryWire(entry: HistoryEntry) {
+  if (entry.kind === 'q_update') {
+    const h = entry.row;
+    return {
+      kind: 'q_update' as const,
+      memory_id: h.memoryId,
+      trace_id: h.traceId,
+      q_before: h.qBefore,
+      q_after: h.qAfter,
+      reward: h.reward,
+      alpha: h.alpha,
+      actor: { type: 'learning_loop' as const, key_id: null, label: null },
+      detail: {},
+      created_at: iso(h.createdAt),
+    };
+  }
+  const e = entry.row as MemoryEventRow;
+  return {
+    kind: e.kind,
+    memory_id: e.memoryId,
+    trace_id: e.traceId,
+    q_before: e.qValue,
+    q_after: e.qValue,
+    reward: null,
+    alpha: null,
+    actor: e.actorKeyId
+      ? { type: 'api_key' as const, key_id: e.actorKeyId, label: e.actorLabel }
+      : { type: 'learning_loop' as const, key_id: null, label: null },
+    detail: e.detail,
+    created_at: iso(e.createdAt),
+  };
+}

@@ -4,17 +4,22 @@ import { authErrors, errorBody, idParams } from '../http/schemas.js';
 import {
   augmentedTaskResponse,
   createMemoryBody,
+  invalidateMemoryBody,
   listMemoriesQuery,
   memory,
   qValueChange,
   queryMemoriesBody,
+  restoreMemoryBody,
   updateMemoryBody,
 } from '../memories/models.js';
-import { toMemoryWire } from '../memories/service.js';
+import { toHistoryWire, toMemoryWire } from '../memories/service.js';
 import { requestContext } from '../plugins/auth.js';
+import type { Principal } from '../auth/service.js';
 import { PATHS } from './paths.js';
 
 const tags = ['memories'];
+
+const actorOf = (principal: Principal) => ({ keyId: principal.keyRowId, label: principal.label });
 
 const memoryRoutes: FastifyPluginAsyncZod = async (app) => {
   for (const url of PATHS.memoriesQuery) {
@@ -100,7 +105,10 @@ const memoryRoutes: FastifyPluginAsyncZod = async (app) => {
           response: { 200: memory, 404: errorBody, ...authErrors },
         },
       },
-      async (request) => toMemoryWire(await app.memories.update(requestContext(request).project, request.params.id, request.body)),
+      async (request) => {
+        const { project, principal } = requestContext(request);
+        return toMemoryWire(await app.memories.update(project, request.params.id, request.body, actorOf(principal)));
+      },
     );
 
     app.delete(
@@ -119,22 +127,53 @@ const memoryRoutes: FastifyPluginAsyncZod = async (app) => {
       {
         config: { scope: 'memories:read' },
         schema: {
-          summary: 'The Q-value changes the learning loop made to a memory, oldest first',
+          summary: 'Every change to a memory, oldest first: Q-updates, edits, invalidations, restores and merges, each with who or what made it',
           tags,
           params: idParams,
           response: { 200: z.array(qValueChange), 404: errorBody, ...authErrors },
         },
       },
-      async (request) =>
-        (await app.memories.history(requestContext(request).project, request.params.id)).map((h) => ({
-          memory_id: h.memoryId,
-          trace_id: h.traceId,
-          q_before: h.qBefore,
-          q_after: h.qAfter,
-          reward: h.reward,
-          alpha: h.alpha,
-          created_at: h.createdAt.toISOString(),
-        })),
+      async (request) => (await app.memories.history(requestContext(request).project, request.params.id)).map(toHistoryWire),
+    );
+  }
+
+  for (const url of PATHS.memoryInvalidate) {
+    app.post(
+      url,
+      {
+        config: { scope: 'memories:write' },
+        schema: {
+          summary: 'Invalidate a memory: it is no longer retrieved but stays listed with its reason and who invalidated it',
+          tags,
+          params: idParams,
+          body: invalidateMemoryBody,
+          response: { 200: memory, 404: errorBody, 409: errorBody.describe('Already invalid'), ...authErrors },
+        },
+      },
+      async (request) => {
+        const { project, principal } = requestContext(request);
+        return toMemoryWire(await app.memories.invalidate(project, request.params.id, request.body.reason, actorOf(principal)));
+      },
+    );
+  }
+
+  for (const url of PATHS.memoryRestore) {
+    app.post(
+      url,
+      {
+        config: { scope: 'memories:write' },
+        schema: {
+          summary: 'Restore an invalidated memory: it is retrieved again',
+          tags,
+          params: idParams,
+          body: restoreMemoryBody,
+          response: { 200: memory, 404: errorBody, 409: errorBody.describe('Not invalid'), ...authErrors },
+        },
+      },
+      async (request) => {
+        const { project, principal } = requestContext(request);
+        return toMemoryWire(await app.memories.restore(project, request.params.id, request.body.reason ?? null, actorOf(principal)));
+      },
     );
   }
 };

@@ -17,9 +17,14 @@ export const PATHS = {
   memories: ['/v1/memories'],
   memory: ['/v1/memories/:id'],
   memoryHistory: ['/v1/memories/:id/history'],
+  memoryInvalidate: ['/v1/memories/:id/invalidate'],
+  memoryRestore: ['/v1/memories/:id/restore'],
   memoriesQuery: ['/v1/memories/query'],
   memoriesAugment: ['/v1/memories/augment'],
   mcp: ['/mcp'],
+  // The web console (console/): hashed assets, and its page for any other browser GET.
+  consoleAssets: ['/assets/*'],
+  consolePage: ['/', '/*'],
   // Hindsight's paths: the bank is the project slug. Only the tenant `default` exists; the
   // `:tenant` forms answer 404 for any other (the static `default` forms win the route match).
   bankReflect: ['/v1/default/banks/:bank_id/reflect', '/v1/:tenant/banks/:bank_id/reflect'],

@@ -65,7 +65,7 @@ describe('storeMemoryAndApplyReview', () => {
     expect(outcome.applied).toBe(true);
     expect(outcome.qUpdates).toEqual([{ memoryId: used.id, before: 0.5, after: 0.25 }]);
     const [stored] = await memoryOf(traceId);
-    expect(stored).toMatchObject({ ...reflection, id: outcome.memoryId, projectId, qValue: 0.5, factType: 'experience' });
+    expect(stored).toMatchObject({ ...reflection, id: outcome.memoryId, projectId, qValue: 0.5, factType: 'experience', evidenceCount: 1, sourceTraceIds: [traceId] });
     const [trace] = await database.db.select().from(traces).where(eq(traces.id, traceId));
     expect(trace).toMatchObject({ reviewStatus: 'reviewed', ingestStatus: 'completed', createdMemoryId: outcome.memoryId });
     const history = await database.db.select().from(qValueUpdates).where(eq(qValueUpdates.traceId, traceId));
