@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { traces, type TraceRow } from './schema.js';
 
@@ -21,34 +21,21 @@ export async function getTrace(db: Db, projectId: string, id: string): Promise<T
   return row;
 }
 
-export interface TraceFilter {
-  reviewStatus?: string;
-  ingestStatus?: string;
-  model?: string;
-  limit: number;
-  offset: number;
+/** No other key holds a live review-queue lease on the trace. */
+export function notLeasedByOther(keyId: string): SQL {
+  return sql`(${traces.leaseKeyId} IS NULL OR ${traces.leaseKeyId} = ${keyId} OR ${traces.leaseExpiresAt} <= now())`;
 }
 
-export async function listTraces(db: Db, projectId: string, filter: TraceFilter): Promise<{ rows: TraceRow[]; total: number }> {
-  const conditions: SQL[] = [eq(traces.projectId, projectId)];
-  if (filter.reviewStatus) conditions.push(eq(traces.reviewStatus, filter.reviewStatus));
-  if (filter.ingestStatus) conditions.push(eq(traces.ingestStatus, filter.ingestStatus));
-  if (filter.model) conditions.push(eq(traces.model, filter.model));
-  const where = and(...conditions);
-  const [rows, [total]] = await Promise.all([
-    db.select().from(traces).where(where).orderBy(desc(traces.createdAt), desc(traces.id)).limit(filter.limit).offset(filter.offset),
-    db.select({ n: count() }).from(traces).where(where),
-  ]);
-  return { rows, total: total!.n };
-}
-
-/** Attaches a deferred review, once: a trace that already has one is left as it is. */
+/**
+ * Attaches a deferred review, once: a trace that already has one, or that another key has
+ * leased in the review queue, is left as it is. The review ends any lease.
+ */
 export async function attachReview(
   db: Db,
   projectId: string,
   id: string,
-  review: { result: string; feedback: string | null; alpha: number },
-): Promise<TraceRow | undefined> {
+  review: { result: string; feedback: string | null; alpha: number; reviewerKeyId: string },
+): Promise<Pick<TraceRow, 'id' | 'ingestRound'> | undefined> {
   const [row] = await db
     .update(traces)
     .set({
@@ -56,12 +43,15 @@ export async function attachReview(
       reviewFeedback: review.feedback,
       reviewAlpha: review.alpha,
       reviewedAt: sql`now()`,
+      reviewedByKeyId: review.reviewerKeyId,
+      leaseKeyId: null,
+      leaseExpiresAt: null,
       ingestStatus: 'queued',
       ingestAttempts: 0,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(traces.id, id), eq(traces.projectId, projectId), isNull(traces.reviewResult)))
-    .returning();
+    .where(and(eq(traces.id, id), eq(traces.projectId, projectId), isNull(traces.reviewResult), notLeasedByOther(review.reviewerKeyId)))
+    .returning({ id: traces.id, ingestRound: traces.ingestRound });
   return row;
 }
 

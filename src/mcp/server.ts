@@ -6,6 +6,8 @@ import type { Scope } from '../auth/apiKeys.js';
 import type { AuthService, Principal } from '../auth/service.js';
 import type { ProjectRow } from '../db/schema.js';
 import { ApiError, ValidationError } from '../http/errors.js';
+import { inputIssues } from '../http/inputRules.js';
+import { issuesOf } from '../http/validator.js';
 import { memory, queryMemoriesBody } from '../memories/models.js';
 import { toMemoryWire, type MemoryService } from '../memories/service.js';
 import { createTraceBody, traceSubmission } from '../traces/models.js';
@@ -64,10 +66,16 @@ const createMemoryInput = {
 export function createMcpServer(services: McpServices, caller: McpCaller): McpServer {
   const server = new McpServer({ name: 'reflect-server', version: '0.1.0' });
 
-  /** Runs a tool body after its scope check; failures become tool errors in the REST error shape. */
-  async function runWithScope(scope: Scope, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  /**
+   * Runs a tool body after its scope check and the input rules REST applies to every request
+   * (no NUL, no unpaired surrogate, bounded lists and nesting: see http/inputRules.ts);
+   * failures become tool errors in the REST error shape, naming the argument.
+   */
+  async function runWithScope(scope: Scope, input: unknown, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
     try {
       services.auth.requireScope(caller.principal, scope);
+      const broken = inputIssues(input, ['arguments']);
+      if (broken.length > 0) throw new ValidationError(broken);
       return await body();
     } catch (error) {
       return toolError(error, services.log);
@@ -85,8 +93,9 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
       outputSchema: { memories: z.array(memory) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    ({ query, limit, lambda_ }) =>
-      runWithScope('memories:read', async () => {
+    (input) =>
+      runWithScope('memories:read', input, async () => {
+        const { query, limit, lambda_ } = input;
         const body = queryMemoriesBody.parse({ task: query, limit, lambda_ });
         const ranked = await services.memories.query(caller.project, body);
         const memories = ranked.map((m) => toMemoryWire(m.row, m));
@@ -106,7 +115,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     (input) =>
-      runWithScope('traces:write', async () => {
+      runWithScope('traces:write', input, async () => {
         const body = createTraceBody.parse({
           task: input.task,
           trajectory: input.trajectory,
@@ -116,7 +125,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
           review_result: input.result,
           feedback_text: input.feedback_text,
         });
-        const row = await services.traces.create(caller.project, body);
+        const row = await services.traces.create(caller.project, body, caller.principal.keyRowId);
         const submission = { id: row.id, trace_id: row.id, ingest_status: row.ingestStatus as 'queued' | 'completed' };
         return { content: [{ type: 'text', text: JSON.stringify(submission) }], structuredContent: submission };
       }),
@@ -133,8 +142,7 @@ function toolError(error: unknown, log: FastifyBaseLogger): CallToolResult {
   } else if (error instanceof ValidationError) {
     body = { detail: error.issues, code: 'validation_error' };
   } else if (error instanceof z.ZodError) {
-    const issues = error.issues.map((i) => ({ loc: ['arguments', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], msg: i.message, type: i.code }));
-    body = { detail: issues, code: 'validation_error' };
+    body = { detail: issuesOf(error.issues, ['arguments']), code: 'validation_error' };
   } else {
     log.error({ err: error }, 'MCP tool failed');
     body = { detail: 'Internal server error', code: 'internal_error' };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { encodeCursor } from '../http/cursor.js';
 import { authErrors, errorBody, idParams } from '../http/schemas.js';
 import { requestContext } from '../plugins/auth.js';
 import { createTraceBody, listTracesQuery, reviewBody, trace, traceSubmission } from '../traces/models.js';
@@ -22,7 +23,8 @@ const traceRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request, reply) => {
-        const row = await app.traces.create(requestContext(request).project, request.body);
+        const { project, principal } = requestContext(request);
+        const row = await app.traces.create(project, request.body, principal.keyRowId);
         const status = row.ingestStatus as 'queued' | 'completed';
         return reply.code(202).send({ id: row.id, trace_id: row.id, ingest_status: status });
       },
@@ -33,15 +35,17 @@ const traceRoutes: FastifyPluginAsyncZod = async (app) => {
       {
         config: { scope: 'traces:read' },
         schema: {
-          summary: 'List traces, newest first; the total is in X-Total-Count',
+          summary:
+            'List traces, newest first; the total is in X-Total-Count, the next page is `cursor=<X-Next-Cursor>` (absent on the last page)',
           tags,
           querystring: listTracesQuery,
           response: { 200: z.array(trace), ...authErrors },
         },
       },
       async (request, reply) => {
-        const { rows, total } = await app.traces.list(requestContext(request).project, request.query);
+        const { rows, total, next } = await app.traces.list(requestContext(request).project, request.query);
         reply.header('X-Total-Count', String(total));
+        if (next) reply.header('X-Next-Cursor', encodeCursor(next));
         return rows.map(toTraceWire);
       },
     );
@@ -64,14 +68,17 @@ const traceRoutes: FastifyPluginAsyncZod = async (app) => {
       {
         config: { scope: 'traces:write' },
         schema: {
-          summary: 'Review a trace (pass/fail); 409 if it already has a review',
+          summary: 'Review a trace (pass/fail); 409 `conflict` if it already has a review, 409 `trace_leased` if another key has it open in the review queue',
           tags,
           params: idParams,
           body: reviewBody,
           response: { 200: trace, 404: errorBody, 409: errorBody, ...authErrors },
         },
       },
-      async (request) => toTraceWire(await app.traces.review(requestContext(request).project, request.params.id, request.body)),
+      async (request) => {
+        const { project, principal } = requestContext(request);
+        return toTraceWire(await app.traces.review(project, request.params.id, request.body, principal.keyRowId));
+      },
     );
   }
 

@@ -1,17 +1,34 @@
 import type { Db } from '../db/client.js';
 import type { ProjectRow, TraceRow } from '../db/schema.js';
-import { attachReview, getTrace, insertTrace, listTraces, requeueFailedTrace } from '../db/traces.js';
-import { conflict, notFound } from '../http/errors.js';
+import { countTraces, getTraceView, listTraceViews, type TraceListFilter, type TraceView } from '../db/traceViews.js';
+import { attachReview, insertTrace, requeueFailedTrace } from '../db/traces.js';
+import { ApiError, conflict, notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
 import type { JobQueue } from '../queue/jobQueue.js';
-import type { CreateTraceBody, ListTracesQuery, ReviewBody, TraceWire } from './models.js';
+import type { CreateTraceBody, ListTracesQuery, ReviewBody, TraceFilterInput, TraceWire } from './models.js';
 import { finalResponseOf, normalizeTrajectory, type Message } from './trajectory.js';
 
-export function toTraceWire(row: TraceRow): TraceWire {
+export const traceLeased = (label: string) =>
+  new ApiError(409, 'trace_leased', `Another reviewer ("${label}") has this trace open in the review queue`);
+
+/** The list's filter fields (query or bulk-review body) as the database's filter. */
+export function toListFilter(f: TraceFilterInput): TraceListFilter {
+  return {
+    reviewStatus: f.review_status,
+    ingestStatus: f.ingest_status,
+    model: f.model,
+    metadata: f.metadata_key !== undefined && f.metadata_value !== undefined ? { key: f.metadata_key, value: f.metadata_value } : undefined,
+    createdAfter: f.created_after,
+    createdBefore: f.created_before,
+    text: f.q,
+  };
+}
+
+export function toTraceWire(row: TraceView): TraceWire {
   return {
     id: row.id,
     task: row.task,
-    trajectory: row.trajectory as Message[],
+    trajectory: (row.trajectory ?? []) as Message[],
     final_response: row.finalResponse,
     retrieved_memory_ids: row.retrievedMemoryIds,
     review_status: row.reviewStatus as TraceWire['review_status'],
@@ -26,12 +43,14 @@ export function toTraceWire(row: TraceRow): TraceWire {
           feedback_text: row.reviewFeedback,
           alpha: row.reviewAlpha!,
           created_at: iso(row.reviewedAt!),
+          reviewer: row.reviewer && { key_id: row.reviewer.keyId, label: row.reviewer.label },
         }
       : null,
     created_memory_id: row.createdMemoryId,
     reference_context: row.referenceContext,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
+    lease: row.lease && { key_id: row.lease.keyId, label: row.lease.label, expires_at: iso(row.lease.expiresAt) },
   };
 }
 
@@ -47,7 +66,8 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
   }
 
   return {
-    async create(project: ProjectRow, body: CreateTraceBody): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
+    /** `keyId`: the calling key, recorded as the reviewer of a review sent with the trace. */
+    async create(project: ProjectRow, body: CreateTraceBody, keyId?: string): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
       const trajectory = normalizeTrajectory(body.trajectory as Message[] | string);
       const review = body.review_result ?? null;
       const row = await insertTrace(db, {
@@ -66,47 +86,58 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
           reviewFeedback: body.feedback_text ?? null,
           reviewAlpha: body.alpha ?? deps.defaultAlpha,
           reviewedAt: new Date(),
+          reviewedByKeyId: keyId ?? null,
         }),
       });
       if (review) await enqueue(row);
       return row;
     },
 
-    async get(project: ProjectRow, id: string): Promise<TraceRow> {
-      const row = await getTrace(db, project.id, id);
+    async get(project: ProjectRow, id: string): Promise<TraceView> {
+      const row = await getTraceView(db, project.id, id);
       if (!row) throw notFound('Trace');
       return row;
     },
 
-    list(project: ProjectRow, query: ListTracesQuery) {
-      return listTraces(db, project.id, {
-        reviewStatus: query.review_status,
-        ingestStatus: query.ingest_status,
-        model: query.model,
-        limit: query.limit,
-        offset: query.offset,
-      });
+    /** A page (keyset with `cursor`, else `offset`) and the number of traces matching the filter. */
+    async list(project: ProjectRow, query: ListTracesQuery) {
+      const filter = toListFilter(query);
+      const [page, total] = await Promise.all([
+        listTraceViews(db, project.id, filter, {
+          limit: query.limit,
+          offset: query.offset,
+          after: query.cursor,
+          withTrajectory: query.include_trajectory,
+        }),
+        countTraces(db, project.id, filter),
+      ]);
+      return { ...page, total };
     },
 
-    /** alpha: the review's, else the trace's, else the server default. */
-    async review(project: ProjectRow, id: string, body: ReviewBody): Promise<TraceRow> {
+    /** alpha: the review's, else the trace's, else the server default. `keyId`: the reviewer. */
+    async review(project: ProjectRow, id: string, body: ReviewBody, keyId: string): Promise<TraceView> {
       const existing = await this.get(project, id);
       const row = await attachReview(db, project.id, id, {
         result: body.result,
         feedback: body.feedback_text ?? null,
         alpha: body.alpha ?? existing.alpha ?? deps.defaultAlpha,
+        reviewerKeyId: keyId,
       });
-      if (!row) throw conflict('Trace has already been reviewed');
+      if (!row) {
+        const now = await this.get(project, id);
+        if (!now.reviewResult && now.lease) throw traceLeased(now.lease.label);
+        throw conflict('Trace has already been reviewed');
+      }
       await enqueue(row);
-      return row;
+      return this.get(project, id);
     },
 
-    async retry(project: ProjectRow, id: string): Promise<TraceRow> {
+    async retry(project: ProjectRow, id: string): Promise<TraceView> {
       const existing = await this.get(project, id);
       const row = await requeueFailedTrace(db, project.id, id);
       if (!row) throw conflict(`Only a failed trace can be retried; this one is ${existing.ingestStatus}`);
       await enqueue(row);
-      return row;
+      return this.get(project, id);
     },
   };
 }
