@@ -16,6 +16,7 @@ export async function announceFirstKey(app: FastifyInstance, baseUrl: string): P
     `  export REFLECT_API_KEY=${key.api_key}`,
     `  curl -H "Authorization: Bearer $REFLECT_API_KEY" ${baseUrl}/v1/traces`,
     '',
+    `Console: ${baseUrl}/  (sign in with the key above)`,
     `API docs: ${baseUrl}/docs`,
     '',
   ];

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import apiKeyRoutes from './apiKeys.js';
 import bankRoutes from './banks.js';
+import consoleRoutes from './console.js';
 import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
@@ -16,4 +17,6 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(memoryRoutes);
   await app.register(bankRoutes);
   await app.register(mcpRoutes);
+  // Its catch-all page route answers only what no API route does: the router prefers any static or parametric path.
+  await app.register(consoleRoutes);
 }

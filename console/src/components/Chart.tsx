@@ -1,0 +1,95 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  values: (number | null)[];
+  /** Bars instead of a line (counts per day). */
+  bars?: boolean;
+  /** Draw on a 0–1 scale (rates, Q-values). */
+  unit?: boolean;
+}
+
+interface Props {
+  title: string;
+  /** x values: Unix seconds. */
+  x: number[];
+  series: ChartSeries[];
+  height?: number;
+  /** Called with the index of the point clicked (e.g. to open the trace behind it). */
+  onPointClick?: (index: number) => void;
+  /** Points shown as dots only (no lines between), e.g. a Q-value history. */
+  points?: boolean;
+  /** x is a plain number (e.g. a Q-value bucket), not a time. */
+  linear?: boolean;
+}
+
+const bars = uPlot.paths.bars!({ size: [0.6, 24] });
+
+/** A uPlot time-series chart that follows its container's width. */
+export function Chart({ title, x, series, height = 200, onPointClick, points, linear }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const click = useRef(onPointClick);
+  click.current = onPointClick;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false }, points: { size: 8 } },
+      scales: { x: { time: !linear }, unit: { range: [0, 1] } },
+      axes: [
+        { stroke: '#5b6478', grid: { stroke: '#eceef3' } },
+        { stroke: '#5b6478', grid: { stroke: '#eceef3' }, scale: series.some((s) => !s.unit) ? 'y' : 'unit' },
+      ],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          fill: s.bars ? `${s.color}cc` : undefined,
+          width: s.bars ? 0 : 2,
+          scale: s.unit ? 'unit' : 'y',
+          paths: s.bars ? bars : points ? () => null : undefined,
+          points: { show: points ? true : !s.bars && x.length < 40, size: points ? 9 : 5, fill: s.color },
+          spanGaps: true,
+        })),
+      ],
+      hooks: onPointClick
+        ? {
+            ready: [
+              (u) =>
+                u.over.addEventListener('click', () => {
+                  const index = u.cursor.idx;
+                  if (index !== null && index !== undefined) click.current?.(index);
+                }),
+            ],
+          }
+        : {},
+    };
+    const plot = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [JSON.stringify([x, series]), height]);
+
+  return (
+    <figure class="chart">
+      <figcaption>{title}</figcaption>
+      <div ref={box} class={onPointClick ? 'chart-box clickable' : 'chart-box'} data-points={x.length} />
+    </figure>
+  );
+}
+
+/** `YYYY-MM-DD` (UTC) → Unix seconds. */
+export function daySeconds(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) / 1000;
+}

@@ -1,0 +1,242 @@
+import { useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api } from '../api/endpoints.ts';
+import type { Memory, QValueChange } from '../api/types.ts';
+import { Chart } from '../components/Chart.tsx';
+import { useAsync } from '../components/useAsync.ts';
+import { Badge, ErrorBox, Folded, JsonBlock, Loading, QValue, short, Time } from '../components/ui.tsx';
+
+export function MemoryPage({ id }: { id: string }) {
+  const memory = useAsync(() => api.memory(id), [id]);
+  const [editing, setEditing] = useState(false);
+  return (
+    <section>
+      <p class="crumbs">
+        <a href="/memories">Memories</a> /
+      </p>
+      <h1>Memory</h1>
+      <ErrorBox error={memory.error} what="Could not load the memory" />
+      {memory.loading && !memory.data ? <Loading /> : null}
+      {memory.data ? (
+        editing ? (
+          <EditMemory
+            memory={memory.data}
+            onDone={(m) => {
+              if (m) memory.set(m);
+              setEditing(false);
+            }}
+          />
+        ) : (
+          <MemoryDetails memory={memory.data} onEdit={() => setEditing(true)} />
+        )
+      ) : null}
+    </section>
+  );
+}
+
+function MemoryDetails({ memory: m, onEdit }: { memory: Memory; onEdit: () => void }) {
+  const { route } = useLocation();
+  const [error, setError] = useState<unknown>(null);
+  const remove = async () => {
+    if (!window.confirm('Delete this memory? Agents will no longer retrieve it.')) return;
+    try {
+      await api.deleteMemory(m.id);
+      route('/memories');
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const fields: [string, string][] = [
+    ['Summary', m.summary],
+    ['Key mistake', m.key_mistake],
+    ['Correct action', m.correct_action],
+    ['Guidance', m.guidance],
+  ];
+  return (
+    <div class="memory-layout">
+      <div>
+        <div class="card">
+          <div class="card-title">Task</div>
+          <Folded text={m.task} />
+          <div class="card-title">Reflection</div>
+          <Folded text={m.reflection} limit={3000} />
+          {fields.map(([label, value]) =>
+            value ? (
+              <div key={label}>
+                <div class="card-title">{label}</div>
+                <Folded text={value} />
+              </div>
+            ) : null,
+          )}
+        </div>
+        <QHistory memory={m} />
+      </div>
+      <aside class="card facts">
+        <dl>
+          <dt>Q-value</dt>
+          <dd class="memory-q">
+            <QValue q={m.q_value} />
+          </dd>
+          <dt>Outcome</dt>
+          <dd>{m.success === null ? <span class="muted">unknown</span> : <Badge value={m.success ? 'pass' : 'fail'} />}</dd>
+          <dt>Kind</dt>
+          <dd>{m.fact_type}</dd>
+          <dt>Source trace</dt>
+          <dd>
+            {m.source_trace_id ? (
+              <a href={`/traces/${m.source_trace_id}`}>
+                <code>{short(m.source_trace_id)}</code>
+              </a>
+            ) : (
+              <span class="muted">written directly</span>
+            )}
+          </dd>
+          <dt>Uses</dt>
+          <dd>
+            {m.use_count ?? '—'} · last <Time iso={m.last_used_at} />
+          </dd>
+          <dt>Created</dt>
+          <dd>
+            <Time iso={m.created_at} />
+          </dd>
+          <dt>Updated</dt>
+          <dd>
+            <Time iso={m.updated_at} />
+          </dd>
+          <dt>Tags</dt>
+          <dd>{m.tags.length ? m.tags.map((t) => <Badge key={t} value={t} kind="tag" />) : <span class="muted">none</span>}</dd>
+          <dt>Applicable tools</dt>
+          <dd>{m.applicable_tools.join(', ') || <span class="muted">none</span>}</dd>
+          <dt>Tools used</dt>
+          <dd>{m.tools_used.join(', ') || <span class="muted">none</span>}</dd>
+        </dl>
+        {Object.keys(m.metadata).length ? (
+          <>
+            <div class="card-title">Metadata</div>
+            <JsonBlock value={m.metadata} />
+          </>
+        ) : null}
+        <div class="actions">
+          <button type="button" onClick={onEdit}>
+            Edit
+          </button>
+          <button type="button" class="danger" onClick={remove}>
+            Delete
+          </button>
+        </div>
+        <ErrorBox error={error} what="Delete failed" />
+      </aside>
+    </div>
+  );
+}
+
+/** The Q-value over time: the value it started at, then each review that moved it (linked). */
+function QHistory({ memory }: { memory: Memory }) {
+  const { route } = useLocation();
+  const history = useAsync(() => api.memoryHistory(memory.id), [memory.id, memory.q_value]);
+  if (history.error) return <ErrorBox error={history.error} what="Could not load the Q history" />;
+  if (!history.data) return <Loading />;
+  const changes: QValueChange[] = [...history.data].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const start = { at: memory.created_at, q: changes[0]?.q_before ?? memory.q_value, trace: memory.source_trace_id };
+  const points = [start, ...changes.map((c) => ({ at: c.created_at, q: c.q_after, trace: c.trace_id as string | null }))];
+  return (
+    <div class="card q-history">
+      <Chart
+        title="Q-value history (click a point to open the run that moved it)"
+        x={points.map((p) => Date.parse(p.at) / 1000)}
+        series={[{ label: 'Q', color: '#2f5bd3', values: points.map((p) => p.q), unit: true }]}
+        points={points.length < 3}
+        onPointClick={(i) => {
+          const trace = points[i]?.trace;
+          if (trace) route(`/traces/${trace}`);
+        }}
+      />
+      <table class="table compact q-changes">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Q before → after</th>
+            <th>Reward</th>
+            <th>α</th>
+            <th>Run</th>
+          </tr>
+        </thead>
+        <tbody>
+          {changes.length === 0 ? (
+            <tr>
+              <td colSpan={5} class="muted">
+                No review has moved this memory yet: it moves when a run that retrieved it is reviewed.
+              </td>
+            </tr>
+          ) : null}
+          {changes.map((c) => (
+            <tr key={`${c.trace_id}-${c.created_at}`}>
+              <td>
+                <Time iso={c.created_at} />
+              </td>
+              <td>
+                {c.q_before.toFixed(3)} → <strong>{c.q_after.toFixed(3)}</strong>
+              </td>
+              <td>{c.reward === 1 ? <Badge value="pass" /> : <Badge value="fail" />}</td>
+              <td>{c.alpha}</td>
+              <td>
+                <a href={`/traces/${c.trace_id}`}>
+                  <code>{short(c.trace_id)}</code>
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const TEXT_FIELDS = ['task', 'reflection', 'summary', 'key_mistake', 'correct_action', 'guidance'] as const;
+const LIST_FIELDS = ['tags', 'applicable_tools', 'tools_used'] as const;
+
+function EditMemory({ memory, onDone }: { memory: Memory; onDone: (m: Memory | null) => void }) {
+  const [draft, setDraft] = useState<Record<string, string>>(() => ({
+    ...Object.fromEntries(TEXT_FIELDS.map((f) => [f, memory[f]])),
+    ...Object.fromEntries(LIST_FIELDS.map((f) => [f, memory[f].join(', ')])),
+  }));
+  const [error, setError] = useState<unknown>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const body: Record<string, unknown> = {};
+    for (const f of TEXT_FIELDS) if (draft[f] !== memory[f]) body[f] = draft[f];
+    for (const f of LIST_FIELDS) {
+      const list = (draft[f] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      if (list.join(',') !== memory[f].join(',')) body[f] = list;
+    }
+    if (Object.keys(body).length === 0) return onDone(null);
+    try {
+      onDone(await api.updateMemory(memory.id, body as Partial<Memory>));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form class="card edit-form" onSubmit={save}>
+      {TEXT_FIELDS.map((f) => (
+        <label key={f}>
+          {f.replace('_', ' ')}
+          <textarea rows={f === 'reflection' ? 6 : 2} value={draft[f]} onInput={(e) => setDraft({ ...draft, [f]: (e.target as HTMLTextAreaElement).value })} />
+        </label>
+      ))}
+      {LIST_FIELDS.map((f) => (
+        <label key={f}>
+          {f.replace('_', ' ')} (comma-separated)
+          <input value={draft[f]} onInput={(e) => setDraft({ ...draft, [f]: (e.target as HTMLInputElement).value })} />
+        </label>
+      ))}
+      <ErrorBox error={error} what="Could not save" />
+      <div class="actions">
+        <button type="submit">Save</button>
+        <button type="button" class="secondary" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,18 @@
+import { api } from '../api/endpoints.ts';
+import { TraceView } from '../components/TraceView.tsx';
+import { useAsync } from '../components/useAsync.ts';
+import { ErrorBox, Loading } from '../components/ui.tsx';
+
+export function TracePage({ id }: { id: string }) {
+  const trace = useAsync(() => api.trace(id), [id]);
+  return (
+    <section>
+      <p class="crumbs">
+        <a href="/traces">Traces</a> /
+      </p>
+      <h1>Trace</h1>
+      <ErrorBox error={trace.error} what="Could not load the trace" />
+      {trace.data ? <TraceView trace={trace.data} onChange={trace.set} /> : trace.loading ? <Loading /> : null}
+    </section>
+  );
+}
