@@ -36,6 +36,10 @@ const envSchema = z.object({
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 
   DATABASE_URL: url(['postgres', 'postgresql'], /^postgres(ql)?$/),
+  /** How often to try DATABASE_URL at start before giving up (a database in compose may start late). */
+  REFLECT_DATABASE_CONNECT_ATTEMPTS: int(6, 1, 100),
+  /** The first wait between those tries; it doubles each time, up to 10 s. */
+  REFLECT_DATABASE_CONNECT_BACKOFF_MS: int(1_000, 1),
   REFLECT_DATA_DIR: text('./.reflect-data'),
   REDIS_URL: url(['redis', 'rediss'], /^rediss?$/),
 
@@ -55,6 +59,12 @@ const envSchema = z.object({
   REFLECT_EMBEDDING_CACHE_SIZE: int(2_000, 0),
 
   Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3).describe('must be a number greater than 0 and at most 1'),
+  /** Merge a reviewed run's lesson into a near-duplicate live memory instead of adding one (projects may override). */
+  REFLECT_CONSOLIDATION: oneOf(['on', 'off'], 'on'),
+  /** Task-embedding cosine at or above which two lessons of the same outcome are near-duplicates. */
+  REFLECT_CONSOLIDATION_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.92).describe('must be a number greater than 0 and at most 1'),
+  /** Memories of each kind (proven strategies, pitfalls) a Skill is built from, highest Q first. */
+  REFLECT_SKILL_MAX_MEMORIES: int(15, 1, 200),
 
   REFLECT_BODY_LIMIT: int(10 * 1024 * 1024, 1024),
   REFLECT_RATE_LIMIT_MAX: int(6_000, 1),
@@ -71,8 +81,8 @@ const envSchema = z.object({
   REFLECT_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
   /** Bearer token for GET /metrics on the API port (unset: not served there). */
   REFLECT_METRICS_TOKEN: optionalString,
-  /** A port of its own for GET /metrics, without auth (unset: none). */
-  REFLECT_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('must be an integer from 1 to 65535'),
+  /** A port of its own for GET /metrics, without auth (unset: none; 0: any free port, logged at start). */
+  REFLECT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional().describe('must be an integer from 0 to 65535'),
 });
 
 /** `PORT=` must mean "default", not `Number('') === 0` (a random port). */
@@ -93,6 +103,7 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   databaseUrl?: string;
+  databaseConnect: { attempts: number; backoffMs: number };
   dataDir: string;
   redisUrl?: string;
   bootstrapToken?: string;
@@ -113,6 +124,8 @@ export interface Config {
     cacheSize: number;
   };
   qLearningAlpha: number;
+  consolidation: { enabled: boolean; threshold: number };
+  skill: { maxMemories: number };
   bodyLimit: number;
   shutdownTimeoutMs: number;
   metrics: { token?: string; port?: number };
@@ -149,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseConnect: { attempts: e.REFLECT_DATABASE_CONNECT_ATTEMPTS, backoffMs: e.REFLECT_DATABASE_CONNECT_BACKOFF_MS },
     dataDir: e.REFLECT_DATA_DIR,
     redisUrl: e.REDIS_URL,
     bootstrapToken: e.REFLECT_BOOTSTRAP_TOKEN,
@@ -167,6 +181,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cacheSize: e.REFLECT_EMBEDDING_CACHE_SIZE,
     },
     qLearningAlpha: e.Q_LEARNING_ALPHA,
+    consolidation: { enabled: e.REFLECT_CONSOLIDATION === 'on', threshold: e.REFLECT_CONSOLIDATION_THRESHOLD },
+    skill: { maxMemories: e.REFLECT_SKILL_MAX_MEMORIES },
     bodyLimit: e.REFLECT_BODY_LIMIT,
     shutdownTimeoutMs: e.REFLECT_SHUTDOWN_TIMEOUT_MS,
     metrics: { token: e.REFLECT_METRICS_TOKEN, port: e.REFLECT_METRICS_PORT },

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken, tokenMatches } from '../auth/apiKeys.js';
@@ -10,13 +11,16 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
+    /** The port the metrics server listens on (REFLECT_METRICS_PORT, or the one 0 picked); undefined without one. */
+    metricsPort: number | undefined;
   }
 }
 
 /**
  * Prometheus metrics. Exposed at `GET /metrics` behind `Authorization: Bearer
  * <REFLECT_METRICS_TOKEN>`, and/or without auth on a port of its own (REFLECT_METRICS_PORT,
- * for a scraper on a private network). With neither set, nothing is exposed.
+ * for a scraper on a private network; 0 picks a free one, logged and kept in `app.metricsPort`).
+ * With neither set, nothing is exposed.
  */
 export default fp(
   async function metricsPlugin(app: FastifyInstance, opts: { config: Config }) {
@@ -25,6 +29,7 @@ export default fp(
       memoryCount: () => countAllMemories(app.database.db),
     });
     app.decorate('metrics', metrics);
+    app.decorate('metricsPort', undefined as number | undefined);
 
     app.addHook('onResponse', async (request, reply) => {
       metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -49,7 +54,13 @@ export default fp(
           () => res.writeHead(500).end(),
         );
       });
-      await new Promise<void>((resolve) => server.listen(port, opts.config.host, resolve));
+      // A busy port fails the start at once, naming the setting (a listen error is otherwise an unhandled event).
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(new Error(`REFLECT_METRICS_PORT=${port}: cannot listen on ${opts.config.host}:${port} (${err.message})`)));
+        server.listen(port, opts.config.host, resolve);
+      });
+      app.metricsPort = (server.address() as AddressInfo).port;
+      app.log.info({ port: app.metricsPort }, `metrics served without auth at http://${opts.config.host}:${app.metricsPort}/metrics`);
       app.addHook('onClose', async () => new Promise<void>((resolve) => server.close(() => resolve())));
     }
   },

@@ -62,16 +62,28 @@ describe('GET /metrics', () => {
 
 describe('metrics exposure', () => {
   it('is off without a token or port, and served without auth on its own port', async () => {
-    const plain = await buildTestApp({ REFLECT_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
+    // Port 0: the kernel picks a free port and the app tells which (no guessed port that may be taken).
+    const plain = await buildTestApp({ REFLECT_METRICS_PORT: '0' });
     try {
       expect((await plain.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
-      const port = plain.config.metrics.port!;
+      const port = plain.app.metricsPort!;
+      expect(port).toBeGreaterThan(0);
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('reflect_queue_depth');
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     } finally {
       await plain.close();
+    }
+  });
+
+  it('fails the start at once, naming REFLECT_METRICS_PORT, when its port is taken', async () => {
+    const holder = await buildTestApp({ REFLECT_METRICS_PORT: '0' });
+    try {
+      const taken = String(holder.app.metricsPort);
+      await expect(buildTestApp({ REFLECT_METRICS_PORT: taken })).rejects.toThrow(`REFLECT_METRICS_PORT=${taken}`);
+    } finally {
+      await holder.close();
     }
   });
 });

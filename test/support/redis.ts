@@ -50,7 +50,9 @@ export async function startRedis(): Promise<RedisServer> {
     throw new Error(`${BINARY} is not installed (CI=${process.env.CI ?? ''}); install it with apt-get install -y redis-server`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'reflect-redis-'));
-  const port = await freePort();
+  // redis-server cannot bind port 0 and say which port it got, so it is given a port the kernel
+  // just handed out; if another process takes that port first, the start is tried on a new one.
+  let port = await freePort();
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
@@ -63,7 +65,10 @@ export async function startRedis(): Promise<RedisServer> {
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output.slice(-2000)}`))),
+      proc.once('exit', (code) => {
+        if (child === proc) child = undefined;
+        reject(new Error(`redis-server exited with ${code}:\n${output.slice(-2000)}`));
+      }),
     );
     exited.catch(() => {});
     await Promise.race([waitFor(() => ping(port), 10_000), exited]);
@@ -81,7 +86,15 @@ export async function startRedis(): Promise<RedisServer> {
     await waitFor(async () => !(await ping(port)), 5_000);
   }
 
-  await start();
+  for (let tries = 1; ; tries++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (tries >= 5 || !/Address already in use/i.test(String(error))) throw error;
+      port = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
