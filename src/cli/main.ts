@@ -5,9 +5,10 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { projectsWithSlug } from '../db/accounts.js';
 import { openDatabase, type Db } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
+import { StartupError } from '../startupError.js';
 
 /** The server and the embedders load lazily: `--help` and `keys create` should not pay for them. */
-const startServer: typeof import('../server.js').startServer = async (...args) => (await import('../server.js')).startServer(...args);
+const runServer: typeof import('../server.js').runServer = async (...args) => (await import('../server.js')).runServer(...args);
 
 const ENVIRONMENT_NOTE = 'Configuration comes from the environment (see README.md, or .env.example).';
 
@@ -33,6 +34,8 @@ const COMMANDS: Record<string, { summary: string; details?: string }> = {
       '--project <slug>    project slug (created if new)       [default: default]',
       '--label <text>      key label                           [default: CLI key]',
       '--environment <e>   live or test                        [default: live]',
+      '',
+      'Works while the server runs on the same data folder: it then uses that server\'s database.',
     ].join('\n'),
   },
   reembed: {
@@ -57,8 +60,22 @@ function commandHelp(name: string): string {
   return `Usage: reflect-server ${name}${c.details?.startsWith('--') ? ' [options]' : ''}\n\n${c.summary}.${details}\n\n${ENVIRONMENT_NOTE}`;
 }
 
-async function withDatabase<T>(config: Config, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+/**
+ * The database for one command. With the embedded engine, while a server owns the data folder
+ * the command works through that server's engine (its socket), never starting a second one.
+ */
+async function withDatabase<T>(config: Config, command: string, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    command,
+    useRunningEngine: true,
+    connectAttempts: config.databaseConnect.attempts,
+    connectBackoffMs: config.databaseConnect.backoffMs,
+    onConnectRetry: ({ attempt, attempts, delayMs }) =>
+      process.stderr.write(`DATABASE_URL: not reachable yet (attempt ${attempt} of ${attempts}); trying again in ${delayMs} ms\n`),
+  });
   try {
     await runMigrations(database.pool);
     return await work(database);
@@ -95,15 +112,15 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'serve':
-      await startServer(config);
+      await runServer(() => config);
       return -1;
     case 'api':
     case 'worker':
       if (!config.redisUrl) throw new ConfigError([`REDIS_URL: required by "${command}" (separate processes share the queue through Redis)`]);
-      await startServer(config, command);
+      await runServer(() => config, command);
       return -1;
     case 'migrate':
-      await withDatabase(config, async () => {});
+      await withDatabase(config, command, async () => {});
       process.stdout.write('Migrations applied.\n');
       return 0;
     case 'keys create': {
@@ -116,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         ...(!ENVIRONMENTS.includes(values.environment as Environment) ? ['--environment: must be live or test'] : []),
       ];
       if (problems.length) throw new ConfigError(problems);
-      const key = await withDatabase(config, (database) =>
+      const key = await withDatabase(config, command, (database) =>
         createAuthService(database.db).createMasterKey({
           userId: values.user!,
           projectId: values.project ?? 'default',
@@ -129,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'reembed': {
-      const done = await withDatabase(config, async (database) => {
+      const done = await withDatabase(config, command, async (database) => {
         const projectId = values.project ? await findProjectId(database.db, values.project, values.user) : undefined;
         const [{ createEmbedder }, { createOpenAIClient }, { reembedMemories }] = await Promise.all([
           import('../embeddings/index.js'),
@@ -161,6 +178,10 @@ try {
 } catch (err) {
   if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
   throw err;

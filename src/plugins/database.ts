@@ -14,7 +14,17 @@ declare module 'fastify' {
 export default fp(
   async function database(app: FastifyInstance, opts: { config: Config; database?: Database }) {
     const owned = !opts.database;
-    const database = opts.database ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir }));
+    const { config } = opts;
+    const database =
+      opts.database ??
+      (await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        connectAttempts: config.databaseConnect.attempts,
+        connectBackoffMs: config.databaseConnect.backoffMs,
+        onConnectRetry: ({ attempt, attempts, delayMs, reason }) =>
+          app.log.warn({ attempt, attempts, delayMs, reason }, 'DATABASE_URL: the database is not reachable yet; trying again'),
+      }));
     await runMigrations(database.pool);
     app.decorate('database', database);
     if (owned) app.addHook('onClose', async () => database.close());

@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { StartupError } from '../../startupError.js';
+import { lockDataDir, PID_FILE, type DataDirLock } from './dataDirLock.js';
 import type { EngineThreadData, FromEngineThread } from './protocol.js';
 
 export interface EmbeddedEngine {
@@ -17,13 +19,25 @@ const THREAD_SCRIPT = new URL('./engineThread.mjs', import.meta.url);
 /**
  * Starts PGlite on its own thread, served over the PostgreSQL wire protocol on a socket only
  * this process opens (a Unix socket beside the data, or loopback TCP for in-memory engines).
+ * A data folder is owned by one process at a time (see dataDirLock.ts): this throws
+ * DataDirInUseError when another live process owns it. `command` names this process to others.
  */
-export async function startEmbeddedEngine(dataDir: string, settings: string[]): Promise<EmbeddedEngine> {
+export async function startEmbeddedEngine(dataDir: string, settings: string[], command = 'serve'): Promise<EmbeddedEngine> {
   const inMemory = dataDir.startsWith('memory://');
   const folder = inMemory ? dataDir : path.resolve(dataDir);
-  if (!inMemory) mkdirSync(folder, { recursive: true });
+  const lock = inMemory ? undefined : await lockDataDir(prepareDataFolder(folder), command);
+  try {
+    if (!inMemory) refuseForeignFolder(folder);
+    return await startLocked(folder, inMemory, settings, lock);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+async function startLocked(folder: string, inMemory: boolean, settings: string[], lock: DataDirLock | undefined): Promise<EmbeddedEngine> {
   const socketPath = inMemory ? undefined : unixSocketPath(folder);
-  // A socket file left by a crashed process would make listen() fail.
+  // A socket file left by a crashed owner would make listen() fail; this process owns the folder now.
   if (socketPath && existsSync(socketPath)) rmSync(socketPath);
 
   const data: EngineThreadData = { dataDir: folder, socketPath, settings };
@@ -32,10 +46,10 @@ export async function startEmbeddedEngine(dataDir: string, settings: string[]): 
   const address = await new Promise<string>((resolve, reject) => {
     thread.once('message', (message: FromEngineThread) => {
       if (message.type === 'ready') resolve(message.address);
-      else reject(new Error(`the embedded database could not start: ${message.type === 'failed' ? message.message : message.type}`));
+      else reject(notStarted(folder, message.type === 'failed' ? message.message : message.type));
     });
-    thread.once('error', reject);
-    thread.once('exit', (code) => reject(new Error(`the embedded database thread exited with code ${code} while starting`)));
+    thread.once('error', (error) => reject(notStarted(folder, error.message)));
+    thread.once('exit', (code) => reject(notStarted(folder, `its thread exited with code ${code}`)));
   });
   thread.on('exit', (code) => {
     // Nothing can be served without the database: fail loudly rather than answer 500s forever.
@@ -43,6 +57,7 @@ export async function startEmbeddedEngine(dataDir: string, settings: string[]): 
   });
 
   const { host, port } = socketPath ? { host: path.dirname(socketPath), port: 5432 } : hostPort(address);
+  lock?.publish({ host, port });
   return {
     host,
     port,
@@ -62,9 +77,47 @@ export async function startEmbeddedEngine(dataDir: string, settings: string[]): 
         await closed;
       } finally {
         await thread.terminate();
+        await lock?.release();
       }
     },
   };
+}
+
+/** Files a folder may hold and still count as empty: hidden ones (.gitkeep) and our pid file. */
+const isIncidental = (name: string) => name.startsWith('.') || name === PID_FILE;
+
+const FIX_DATA_DIR = 'point REFLECT_DATA_DIR to a new or empty folder, or to an existing reflect-server data folder';
+
+/** The folder, created if missing. */
+function prepareDataFolder(folder: string): string {
+  const fix = FIX_DATA_DIR;
+  if (existsSync(folder) && !statSync(folder).isDirectory()) throw new StartupError('REFLECT_DATA_DIR', `${folder} is a file, not a folder; ${fix}`);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw new StartupError('REFLECT_DATA_DIR', `cannot create ${folder} (${(error as NodeJS.ErrnoException).code}); ${fix}`);
+  }
+  return folder;
+}
+
+/**
+ * PGlite would initialise a database inside any folder: one that holds other files and no
+ * database (PG_VERSION) is refused rather than filled. Checked under the lock, so an owner's
+ * half-initialised folder is never mistaken for a foreign one.
+ */
+function refuseForeignFolder(folder: string): void {
+  const entries = readdirSync(folder);
+  if (!entries.includes('PG_VERSION') && entries.some((name) => !isIncidental(name))) {
+    throw new StartupError('REFLECT_DATA_DIR', `${folder} holds other files and no reflect-server database (no PG_VERSION); ${FIX_DATA_DIR}`);
+  }
+}
+
+function notStarted(folder: string, reason: string): Error {
+  if (folder.startsWith('memory://')) return new Error(`the embedded database could not start: ${reason}`);
+  return new StartupError(
+    'REFLECT_DATA_DIR',
+    `the embedded database in ${folder} could not start (${reason.replace(/\s+/g, ' ').trim()}); check that the folder is a reflect-server data folder this user can write, or point REFLECT_DATA_DIR elsewhere`,
+  );
 }
 
 /** A Unix socket beside the data (only this user can reach it), or none when the path is too long. */
