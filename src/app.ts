@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import type { Embedder } from './embeddings/embedder.js';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './http/clientErrors.js';
+import { validatorCompiler } from './http/validator.js';
 import auth from './plugins/auth.js';
 import database from './plugins/database.js';
 import embedder from './plugins/embedder.js';
@@ -59,6 +61,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's own drain 503 is not in the contract's shape; the errors plugin answers it instead.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Refused before routing (bad URL encoding, long path parameter, malformed HTTP): still {detail, code}.
+    frameworkErrors,
+    clientErrorHandler,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -21,6 +21,16 @@ export const authErrors = {
 
 export const idParams = z.object({ id: z.uuid() });
 
+/**
+ * A free-form JSON object (metadata, filters) with at most `maxKeys` keys at its top level.
+ * Every string, key and nesting level inside already obeys the input rules (http/inputRules.ts).
+ */
+export const jsonObject = (maxKeys: number) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((o) => Object.keys(o).length <= maxKeys, { message: `must not have more than ${maxKeys} keys`, params: { type: 'too_many_keys' } })
+    .meta({ maxProperties: maxKeys });
+
 export const timestamp = z.string().meta({ format: 'date-time', example: '2026-11-21T10:00:00.000Z' });
 export const nullableTimestamp = timestamp.nullable();
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nullableTimestamp, timestamp } from '../http/schemas.js';
 import { FACT_TYPES } from '../db/schema.js';
-import { metadata } from '../traces/models.js';
+import { metadata, metadataInput } from '../traces/models.js';
 
 /** What an agent may store directly: observations only come from consolidation, which this server does not do. */
 const storableFactType = z.enum(['world', 'experience']);
@@ -67,7 +67,7 @@ export const createMemoryBody = z
       .enum(['pass', 'fail', 'success', 'failure'])
       .nullish()
       .describe('Outcome the lesson came from; null when unknown'),
-    metadata: metadata.nullish(),
+    metadata: metadataInput.nullish(),
     tags: z.array(tag).max(100).nullish(),
     fact_type: storableFactType.nullish().describe('Default "experience"; "world" for a fact rather than a lesson'),
     summary: z.string().max(100_000).nullish(),
@@ -98,6 +98,9 @@ export type ListMemoriesQuery = z.infer<typeof listMemoriesQuery>;
 
 const unitInterval = z.number().min(0).max(1);
 
+/** Each filter key is a condition of its own in the query. */
+export const METADATA_FILTER_MAX_KEYS = 50;
+
 /** `lambda` is accepted as an alias of `lambda_` (the SDK's Python-safe name). */
 export const queryMemoriesBody = z
   .object({
@@ -105,7 +108,9 @@ export const queryMemoriesBody = z
     limit: z.number().int().min(1).max(100).default(10),
     lambda_: unitInterval.optional().describe('Blend: 0 = pure similarity, 1 = pure Q-value (default 0.5)'),
     lambda: unitInterval.optional().describe('Alias of lambda_'),
-    metadata_filter: metadata.nullish(),
+    metadata_filter: jsonObject(METADATA_FILTER_MAX_KEYS)
+      .nullish()
+      .describe(`Metadata conditions, all of which must hold; at most ${METADATA_FILTER_MAX_KEYS} keys`),
     similarity_threshold: z.number().min(-1).max(1).nullish(),
     mmr_lambda: unitInterval.default(0.7).describe('1 = no diversification'),
   })
@@ -121,7 +126,7 @@ export const updateMemoryBody = z
   .object({
     task: nonBlank(100_000),
     reflection: nonBlank(200_000),
-    metadata,
+    metadata: metadataInput,
     tags: z.array(tag).max(100),
     fact_type: storableFactType,
     summary: z.string().max(100_000),

@@ -5,6 +5,8 @@ import { bankParams, tagsMatch } from './models.js';
 /** Hindsight-shaped mental models and directives, as its client sends and reads them. */
 
 const tagList = z.array(z.string().min(1).max(200)).max(100);
+/** `?tags=a` or `?tags=a&tags=b`. */
+const tagQuery = z.union([z.string().max(200), z.array(z.string().max(200)).max(100)]).optional();
 const nonBlank = (max: number) =>
   z
     .string()
@@ -61,7 +63,7 @@ export const updateMentalModelBody = z
 export type UpdateMentalModelBody = z.infer<typeof updateMentalModelBody>;
 
 export const listMentalModelsQuery = z.object({
-  tags: z.union([z.string(), z.array(z.string())]).optional(),
+  tags: tagQuery,
   tags_match: tagsMatch.default('any'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -110,7 +112,7 @@ export const updateDirectiveBody = z
 export type UpdateDirectiveBody = z.infer<typeof updateDirectiveBody>;
 
 export const listDirectivesQuery = z.object({
-  tags: z.union([z.string(), z.array(z.string())]).optional(),
+  tags: tagQuery,
   tags_match: tagsMatch.default('any'),
   active_only: z
     .enum(['true', 'false'])

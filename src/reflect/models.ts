@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PROJECT_SLUG, PROJECT_SLUG_RULE } from '../auth/apiKeys.js';
 import { FACT_TYPES } from '../db/schema.js';
-import { TAG_MATCH_MODES, type TagGroup } from './tagFilter.js';
+import { TAG_GROUP_LIMITS, TAG_MATCH_MODES, tagGroupsProblem, type TagGroup } from './tagFilter.js';
 
 /** Tool turns the agent may take per budget before it must answer without tools. */
 export const BUDGET_TOOL_TURNS = { low: 5, mid: 10, high: 20 } as const;
@@ -65,8 +65,12 @@ export const reflectBody = z
     response_schema: responseSchema.nullish(),
     tags: tagList.nullish(),
     tags_match: tagsMatch.default('any'),
-    tag_groups: z.array(tagGroup).max(50).nullish(),
-    fact_types: z.array(z.enum(FACT_TYPES)).min(1).nullish(),
+    tag_groups: z
+      .array(tagGroup)
+      .max(50)
+      .nullish()
+      .describe(`AND-ed groups; at most ${TAG_GROUP_LIMITS.maxGroups} groups in all, nested at most ${TAG_GROUP_LIMITS.maxDepth} deep`),
+    fact_types: z.array(z.enum(FACT_TYPES)).min(1).max(10).nullish(),
     exclude_mental_models: z.boolean().default(false),
     exclude_mental_model_ids: z.array(z.string().max(200)).max(1_000).nullish(),
     apply_all_directives: z.boolean().default(false).describe('Apply tagged directives even when the request tags do not match them'),
@@ -81,6 +85,8 @@ export const reflectBody = z
     if (body.tags != null && body.tag_groups != null) {
       ctx.addIssue({ code: 'custom', path: ['tag_groups'], message: 'tag_groups and tags are mutually exclusive' });
     }
+    const problem = body.tag_groups ? tagGroupsProblem(body.tag_groups) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tag_groups'], message: problem.message, params: { type: problem.type } });
   })
   .meta({
     example: {

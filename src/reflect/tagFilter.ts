@@ -13,6 +13,23 @@ export type TagGroup =
   | { or: TagGroup[] }
   | { not: TagGroup };
 
+/** Bounds of a request's `tag_groups`: each group is a condition of its own in every query. */
+export const TAG_GROUP_LIMITS = { maxGroups: 100, maxDepth: 10 } as const;
+
+/** Why `groups` are over TAG_GROUP_LIMITS, or undefined. Iterative: any depth is safe to measure. */
+export function tagGroupsProblem(groups: TagGroup[]): { message: string; type: string } | undefined {
+  const stack = groups.map((group) => ({ group, depth: 1 }));
+  let count = 0;
+  while (stack.length > 0) {
+    const { group, depth } = stack.pop()!;
+    if (++count > TAG_GROUP_LIMITS.maxGroups) return { message: `must not hold more than ${TAG_GROUP_LIMITS.maxGroups} groups in all`, type: 'too_many_items' };
+    if (depth > TAG_GROUP_LIMITS.maxDepth) return { message: `must not nest groups more than ${TAG_GROUP_LIMITS.maxDepth} levels deep`, type: 'too_deep' };
+    const children = 'and' in group ? group.and : 'or' in group ? group.or : 'not' in group ? [group.not] : [];
+    for (const child of children) stack.push({ group: child, depth: depth + 1 });
+  }
+  return undefined;
+}
+
 /** What a request asks for: flat `tags` + `tags_match`, or `tag_groups` (never both). */
 export interface TagScope {
   tags?: string[] | null;

@@ -43,7 +43,7 @@ const bootstrapBody = z
 const createKeyBody = z
   .object({
     label: z.string().min(1).max(200),
-    scopes: z.array(z.enum(SCOPES)).min(1),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(20),
     environment: z.enum(ENVIRONMENTS).default('live'),
   })
   .meta({ example: { label: 'CI agent', scopes: ['memories:read', 'traces:write'], environment: 'live' } });
