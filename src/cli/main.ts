@@ -38,6 +38,9 @@ const COMMANDS: Record<string, { summary: string; details?: string }> = {
       'Works while the server runs on the same data folder: it then uses that server\'s database.',
     ].join('\n'),
   },
+  'bench learning': {
+    summary: 'Learning benchmark over HTTP: Q-ranking vs similarity (run with --help for options)',
+  },
   reembed: {
     summary: 'Re-embed memories with the active embedding model, showing progress',
     details: ['--project <slug>    only this project', '--user <id>         the project\'s owner (when several users have that slug)'].join('\n'),
@@ -92,6 +95,8 @@ async function findProjectId(db: Db, slug: string, user: string | undefined): Pr
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The benchmark parses its own options (and loads its own modules only when asked for).
+  if (argv[0] === 'bench') return (await import('../benchLearning/command.js')).benchCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

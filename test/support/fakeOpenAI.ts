@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { meanUnitVector } from '../../src/embeddings/vectorMath.js';
+import { fixtureVector } from '../../src/benchLearning/fixtureEmbeddings.js';
 
 /** The JSON body of a chat completion request, as the client sent it. */
 export type ChatRequestBody = {
@@ -246,7 +247,8 @@ function sendEmbeddings(
   // The openai client asks for base64 unless told otherwise, and decodes float32 itself.
   const base64 = body.encoding_format === 'base64';
   const data = texts.map((text, index) => {
-    const vector = vectors[text] ?? fallbackVector(text, dimensions);
+    // A text tagged ⟨fx …⟩ (the learning benchmark's fixtures) carries its own vector.
+    const vector = vectors[text] ?? fixtureVector(text, dimensions) ?? fallbackVector(text, dimensions);
     const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
