@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nullableTimestamp, timestamp } from '../http/schemas.js';
+import { jsonObject, nullableTimestamp, timestamp } from '../http/schemas.js';
 import { FACT_TYPES } from '../db/schema.js';
 import { metadata, metadataInput } from '../traces/models.js';
 
