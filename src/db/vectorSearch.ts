@@ -117,6 +117,62 @@ export interface Candidate {
   similarity: number;
 }
 
+/** `auto`: exact for small projects (see isSmallProject), the HNSW index otherwise. */
+export type SearchStrategy = 'auto' | 'index' | 'exact';
+
+/**
+ * A project with at most this many memories of a model is searched exactly: a sort of its rows
+ * beats a filtered HNSW scan of an index shared with every other project, and is exact.
+ * Cross-over measured by the query bench (bench/query.ts, layout 10).
+ */
+export const EXACT_SEARCH_MAX_ROWS = 2_000;
+
+/** How long a project's size class is trusted before it is counted again (in the background). */
+const PROJECT_SIZE_TTL_MS = 60_000;
+
+interface SizeClass {
+  small: boolean;
+  at: number;
+  counting?: Promise<boolean>;
+}
+const sizeClasses = new WeakMap<object, Map<string, SizeClass>>();
+
+/** A bounded count: reads at most EXACT_SEARCH_MAX_ROWS + 1 index entries, whatever the project's size. */
+async function countIsSmall(db: Db, projectId: string, model: string): Promise<boolean> {
+  const result = await db.execute<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${memories} WHERE ${memories.projectId} = ${projectId} AND ${memories.embeddingModel} = ${model} LIMIT ${EXACT_SEARCH_MAX_ROWS + 1}) s`,
+  );
+  return Number(result.rows[0]?.n ?? 0) <= EXACT_SEARCH_MAX_ROWS;
+}
+
+/**
+ * Whether a project is small enough for an exact search, from a per-process cache: the first
+ * query of a project counts (bounded), later ones use the cached answer and recount in the
+ * background once it is older than PROJECT_SIZE_TTL_MS.
+ */
+async function isSmallProject(db: Db, projectId: string, model: string): Promise<boolean> {
+  let byProject = sizeClasses.get(db);
+  if (!byProject) sizeClasses.set(db, (byProject = new Map()));
+  const key = `${projectId}\u0000${model}`;
+  const known = byProject.get(key);
+  const recount = () => {
+    const entry: SizeClass = known ?? { small: true, at: 0 };
+    entry.counting ??= countIsSmall(db, projectId, model)
+      .then((small) => {
+        byProject.set(key, { small, at: Date.now() });
+        return small;
+      })
+      .finally(() => {
+        entry.counting = undefined;
+      });
+    byProject.set(key, entry);
+    return entry.counting;
+  };
+  if (!known || known.at === 0) return known?.counting ?? recount();
+  if (Date.now() - known.at > PROJECT_SIZE_TTL_MS) void recount().catch(() => undefined);
+  return known.small;
+}
+
 /**
  * The candidate pool for a query: nearest memories of one project and model by cosine, with the
  * metadata filter applied in SQL. The HNSW iterative scan (set on every connection) keeps
@@ -125,11 +181,18 @@ export interface Candidate {
 export async function nearestMemories(
   db: Db,
   q: { projectId: string; model: string; dimensions: number; vector: number[]; metadataFilter: Record<string, unknown>; poolSize: number },
+  options: { strategy?: SearchStrategy } = {},
 ): Promise<Candidate[]> {
   keepStatisticsFresh(db);
+  const strategy = options.strategy ?? 'auto';
+  const exact = strategy === 'exact' || (strategy === 'auto' && (await isSmallProject(db, q.projectId, q.model)));
   const typed = sql.raw(`vector(${q.dimensions})`);
-  // The same expression as the model's partial HNSW index, so the planner uses it.
-  const distance = sql<number>`(${memories.embedding}::${typed}) <=> ${`[${q.vector.join(',')}]`}::${typed}`;
+  const queryVector = `[${q.vector.join(',')}]`;
+  const distance = exact
+    ? // The column without the index's cast: no index applies, the project's rows are sorted.
+      sql<number>`${memories.embedding} <=> ${queryVector}::vector`
+    : // The same expression as the model's partial HNSW index, so the planner uses it.
+      sql<number>`(${memories.embedding}::${typed}) <=> ${queryVector}::${typed}`;
   const rows = await db
     .select({ row: memories, distance })
     .from(memories)
@@ -138,6 +201,7 @@ export async function nearestMemories(
         eq(memories.projectId, q.projectId),
         // A literal, not a parameter: a partial index is only matched against a known value.
         sql`${memories.embeddingModel} = ${sql.raw(quoteLiteral(q.model))}`,
+        // Invalidated and expired memories are never retrieved (memory hygiene, issue 13).
         retrievableMemory(sql`memories`),
         ...Object.entries(q.metadataFilter).map(([k, v]) => metadataCondition(k, v)),
       ),
