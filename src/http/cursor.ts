@@ -47,5 +47,5 @@ export const isoTimestampParam = z
   .transform((s) => new Date(s))
   .meta({ format: 'date-time', example: '2026-11-21T10:00:00Z' });
 
-/** `true`/`false` (also 1/0, yes/no) in a query string. */
-export const booleanParam = z.stringbool();
+/** `true` or `false` in a query string. */
+export const booleanParam = z.enum(['true', 'false']).transform((v) => v === 'true');
