@@ -29,8 +29,12 @@ function closeOnSignals(close: () => Promise<void>, timeoutMs: number): void {
   }
 }
 
-/** Settings that only fail in combination, checked before anything is opened. */
+/** Settings that can be seen to be wrong before anything is opened. */
 function checkSettings(config: Config): void {
+  // Looks like an IPv4 address but is none: no DNS lookup (which may take long offline) can help.
+  if (/^[\d.]+$/.test(config.host) && !net.isIP(config.host)) {
+    throw new StartupError('HOST', `${config.host} is not an IP address; set HOST to an address of this machine, e.g. 127.0.0.1, or 0.0.0.0 for all`);
+  }
   if (config.embedding.provider === 'openai' && !config.llm.apiKey) {
     throw new StartupError(
       'REFLECT_EMBEDDING_PROVIDER',
@@ -54,7 +58,6 @@ function listenFailure(error: unknown, config: Config): unknown {
 
 /** Tries HOST:PORT before the (slow) start, so a busy port or a wrong host fails at once. */
 async function checkListenAddress(config: Config): Promise<void> {
-  if (config.port === 0) return;
   const probe = net.createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (error) => reject(listenFailure(error, config)));

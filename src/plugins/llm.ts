@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type OpenAI from 'openai';
 import type { Config } from '../config.js';
+import { DEFAULT_OPENAI_EMBEDDING_MODEL } from '../embeddings/index.js';
+import { startLlmEndpointCheck, type LlmEndpointCheck } from '../llm/endpointCheck.js';
 import { createOpenAIClient } from '../llm/openaiClient.js';
 import { createLlmReflector } from '../learning/llmReflector.js';
 import type { Reflector } from '../learning/reflection.js';
@@ -12,6 +14,8 @@ declare module 'fastify' {
     /** The OpenAI-compatible client, when OPENAI_API_KEY is set. */
     openai: OpenAI | undefined;
     reflector: Reflector;
+    /** Whether the LLM endpoint answers (for /ready; checked once the server listens). */
+    llmEndpoint: LlmEndpointCheck;
   }
 }
 
@@ -26,6 +30,18 @@ export default fp(
       );
     }
     app.decorate('openai', client);
+    const { embedding } = opts.config;
+    const llmEndpoint = startLlmEndpointCheck({
+      client,
+      baseUrl: llm.baseUrl,
+      models: [llm.model, ...(embedding.provider === 'openai' ? [embedding.model ?? DEFAULT_OPENAI_EMBEDDING_MODEL] : [])],
+      log: app.log,
+    });
+    app.decorate('llmEndpoint', llmEndpoint);
+    // In the background once listening: an unreachable LLM is a warning, not a reason not to start.
+    app.addHook('onListen', async () => {
+      void llmEndpoint.state();
+    });
     app.decorate(
       'reflector',
       client ? createLlmReflector({ client, model: llm.model, maxPromptChars: llm.maxPromptChars }) : createTemplateReflector(),

@@ -8,6 +8,8 @@ const readiness = z.object({
   status: z.enum(['ok', 'unavailable']),
   database: z.enum(['ok', 'unavailable']),
   queue: z.enum(['ok', 'unavailable']),
+  /** Informational: reviews wait for the LLM, requests do not, so it never fails readiness. */
+  llm: z.enum(['ok', 'unreachable', 'not_configured']),
 });
 
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -22,7 +24,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       url,
       {
         config: { rateLimit: false },
-        schema: { summary: 'Readiness: database and job queue reachable', tags: ['health'], response: { 200: readiness, 503: readiness } },
+        schema: { summary: 'Readiness: database and job queue reachable (and the LLM endpoint, for information)', tags: ['health'], response: { 200: readiness, 503: readiness } },
       },
       async (_request, reply) => {
         const database = await app.database.db
@@ -30,8 +32,9 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
           .then(() => 'ok' as const)
           .catch(() => 'unavailable' as const);
         const queue = (await app.queue.isReady()) ? ('ok' as const) : ('unavailable' as const);
+        const llm = await app.llmEndpoint.state();
         const ok = database === 'ok' && queue === 'ok';
-        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, queue });
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, queue, llm });
       },
     );
   }
