@@ -3,7 +3,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/app.js';
 import { NODE_TSX, ROOT, run, SLOW_MS, stopAll } from './support/process.js';
+import { skipRedis, startRedis, type RedisServer } from './support/redis.js';
+import { killAllServerProcesses, startServerProcess, type ServerProcess } from './support/serverProcess.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reflect-startup-'));
 let busy: net.Server;
@@ -103,4 +106,36 @@ describe('a start-up failure is one line naming the setting, exit 2, no stack tr
   it('the folder that holds something else is left as it was', () => {
     expect(readdirSync(dataDir('documents'))).toEqual(['notes.txt']);
   });
+});
+
+describe.skipIf(skipRedis())('the start-up log', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await killAllServerProcesses();
+    await redis?.close();
+  });
+
+  const readyLine = async (server: ServerProcess) => eventually(async () => server.output().split('\n').find((l) => l.includes('reflect-server ready')));
+
+  it('of a worker names no /docs address (it serves none); the API process does', async () => {
+    const env = { REFLECT_DATA_DIR: 'memory://', REDIS_URL: `${redis.url}/3` };
+    const worker = await startServerProcess([path.join(ROOT, 'bin/reflect-server.mjs'), 'worker'], env);
+    const api = await startServerProcess([path.join(ROOT, 'bin/reflect-server.mjs'), 'api'], env);
+    try {
+      const workerReady = JSON.parse(await readyLine(worker));
+      expect(workerReady).toMatchObject({ role: 'worker', url: worker.baseUrl });
+      expect(workerReady).not.toHaveProperty('docs');
+      expect(JSON.stringify(workerReady)).not.toContain('/docs');
+      expect((await fetch(`${worker.baseUrl}/docs`)).status).toBe(404);
+
+      const apiReady = JSON.parse(await readyLine(api));
+      expect(apiReady).toMatchObject({ role: 'api', docs: `${api.baseUrl}/docs` });
+      expect((await fetch(`${api.baseUrl}/docs`)).status).toBe(200);
+    } finally {
+      await Promise.all([worker.stop(), api.stop()]);
+    }
+  }, SLOW_MS);
 });
