@@ -18,7 +18,8 @@ export function issuesOf(issues: readonly z.core.$ZodIssue[], base: Path): Valid
   return issues.flatMap((issue): ValidationIssue[] => {
     const loc = [...base, ...pathOf(issue.path)];
     if (issue.code === 'invalid_union') {
-      const typed = issue.errors.filter((option) => !(option.length === 1 && option[0]!.code === 'invalid_type' && option[0]!.path.length === 0));
+      // An option the value's type is wrong for says so at its root (zod may add length checks beside it).
+      const typed = issue.errors.filter((option) => !option.some((i) => i.code === 'invalid_type' && i.path.length === 0));
       if (typed.length === 1) return issuesOf(typed[0]!, loc);
     }
     const params = (issue as { params?: { type?: unknown } }).params;
