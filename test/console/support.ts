@@ -68,6 +68,7 @@ export function useConsole(): ConsoleFixture {
     };
     f.newPage = async () => {
       const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1360, height: 900 } });
+      context.setDefaultTimeout(15_000);
       contexts.push(context);
       // Before any page script: record CSP violations and whether injected markup ever ran.
       await context.addInitScript(() => {

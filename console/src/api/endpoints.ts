@@ -1,24 +1,11 @@
 /**
- * Every API call the console makes, in one place, so pages never build URLs. They run through
- * the public API only (the same routes an agent or SDK uses).
+ * Every API call the console makes, in one place, so pages never build URLs. All go through the
+ * public API with the typed client generated from the server's OpenAPI document.
  */
+import { call, reflect } from './client.ts';
 import { request, type Query } from './http.ts';
 import { session } from './session.ts';
-import type {
-  ApiKeyInfo,
-  BulkReviewResult,
-  CreatedApiKey,
-  Directive,
-  LlmCall,
-  Memory,
-  MentalModel,
-  Project,
-  QValueChange,
-  ReflectAnswer,
-  ReviewResult,
-  Stats,
-  Trace,
-} from './types.ts';
+import type { BulkReviewResult, LlmCall, Memory, ReviewResult, Stats, Trace } from './types.ts';
 
 export interface Page<T> {
   items: T[];
@@ -32,8 +19,8 @@ function page<T>(answer: { data: T[]; headers: Headers }): Page<T> {
 }
 
 export interface TraceFilter {
-  review_status?: string;
-  ingest_status?: string;
+  review_status?: 'pending' | 'reviewed';
+  ingest_status?: 'queued' | 'processing' | 'completed' | 'failed';
   model?: string;
   metadata_key?: string;
   metadata_value?: string;
@@ -42,20 +29,22 @@ export interface TraceFilter {
   q?: string;
 }
 
-const bank = () => `/v1/default/banks/${encodeURIComponent(session.project() ?? 'default')}`;
+/** The Hindsight side addresses the project as a bank: its slug. */
+const bank = () => ({ bank_id: session.project() ?? 'default' });
+const id = (value: string) => ({ path: { id: value } });
 
 export const api = {
-  /** Checks a key before keeping it: the projects it may open. */
-  projects: async (key?: string) => (await request<Project[]>('GET', '/v1/projects', { key })).data,
+  /** Also checks a key before keeping it: the projects it may open. */
+  projects: async (key?: string) => (await call(reflect(key).api.GET('/v1/projects'))).data,
 
   stats: async (days = 30) => (await request<Stats>('GET', '/v1/stats', { query: { days } })).data,
 
   traces: async (filter: TraceFilter, cursor: string | null, limit = 50) =>
-    page(await request<Trace[]>('GET', '/v1/traces', { query: { ...(filter as Query), cursor, limit, include_trajectory: false } })),
-  trace: async (id: string) => (await request<Trace>('GET', `/v1/traces/${encodeURIComponent(id)}`)).data,
-  review: async (id: string, body: { result: ReviewResult; feedback_text?: string | null; alpha?: number | null }) =>
-    (await request<Trace>('POST', `/v1/traces/${encodeURIComponent(id)}/review`, { body })).data,
-  retry: async (id: string) => (await request<Trace>('POST', `/v1/traces/${encodeURIComponent(id)}/retry`)).data,
+    page(await call(reflect().api.GET('/v1/traces', { params: { query: { ...filter, cursor: cursor ?? undefined, limit, include_trajectory: 'false' } } }))),
+  trace: async (traceId: string) => (await call(reflect().api.GET('/v1/traces/{id}', { params: id(traceId) }))).data,
+  review: async (traceId: string, body: { result: ReviewResult; feedback_text?: string | null; alpha?: number | null }) =>
+    (await call(reflect().api.POST('/v1/traces/{id}/review', { params: id(traceId), body }))).data,
+  retry: async (traceId: string) => (await call(reflect().api.POST('/v1/traces/{id}/retry', { params: id(traceId) }))).data,
   bulkReview: async (body: { result: ReviewResult; feedback_text?: string; alpha?: number; trace_ids?: string[]; filter?: TraceFilter; limit?: number }) =>
     (await request<BulkReviewResult>('POST', '/v1/traces/bulk-review', { body })).data,
 
@@ -66,35 +55,40 @@ export const api = {
   },
   releaseClaim: async () => void (await request('DELETE', '/v1/review-queue/claim')),
 
-  memories: async (query: { sort: string; order: string; limit: number; offset: number }) =>
-    page(await request<Memory[]>('GET', '/v1/memories', { query })),
+  memories: async (query: { sort: 'q_value' | 'created_at' | 'last_used_at'; order: 'asc' | 'desc'; limit: number; offset: number }) =>
+    page(await request<Memory[]>('GET', '/v1/memories', { query: query as Query })),
   queryMemories: async (body: { task: string; limit: number; lambda_: number; similarity_threshold: number | null }) =>
-    (await request<Memory[]>('POST', '/v1/memories/query', { body })).data,
-  memory: async (id: string) => (await request<Memory>('GET', `/v1/memories/${encodeURIComponent(id)}`)).data,
-  updateMemory: async (id: string, body: Partial<Memory>) => (await request<Memory>('PATCH', `/v1/memories/${encodeURIComponent(id)}`, { body })).data,
-  deleteMemory: async (id: string) => void (await request('DELETE', `/v1/memories/${encodeURIComponent(id)}`)),
-  memoryHistory: async (id: string) => (await request<QValueChange[]>('GET', `/v1/memories/${encodeURIComponent(id)}/history`)).data,
+    (await call(reflect().api.POST('/v1/memories/query', { body }))).data as Memory[],
+  memory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}', { params: id(memoryId) }))).data as Memory,
+  updateMemory: async (memoryId: string, body: Record<string, unknown>) =>
+    (await call(reflect().api.PATCH('/v1/memories/{id}', { params: id(memoryId), body }))).data as Memory,
+  deleteMemory: async (memoryId: string) => void (await call(reflect().api.DELETE('/v1/memories/{id}', { params: id(memoryId) }))),
+  memoryHistory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}/history', { params: id(memoryId) }))).data,
 
-  keys: async () => (await request<ApiKeyInfo[]>('GET', '/v1/api-keys')).data,
-  createKey: async (body: { label: string; scopes: string[]; environment: string }) => (await request<CreatedApiKey>('POST', '/v1/api-keys', { body })).data,
-  revokeKey: async (id: string) => (await request<ApiKeyInfo>('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`)).data,
+  keys: async () => (await call(reflect().api.GET('/v1/api-keys'))).data,
+  createKey: async (body: { label: string; scopes: ('memories:read' | 'memories:write' | 'traces:read' | 'traces:write' | 'keys:manage')[]; environment: 'live' | 'test' }) =>
+    (await call(reflect().api.POST('/v1/api-keys', { body }))).data,
+  revokeKey: async (keyId: string) => (await call(reflect().api.DELETE('/v1/api-keys/{id}', { params: id(keyId) }))).data,
 
   llmCalls: async (filter: { purpose?: string; outcome?: string }, cursor: string | null) =>
     page(await request<LlmCall[]>('GET', '/v1/llm-calls', { query: { ...filter, cursor, limit: 100 } })),
 
-  mentalModels: async () => (await request<{ items: MentalModel[] }>('GET', `${bank()}/mental-models`)).data.items,
-  createMentalModel: async (body: { name: string; source_query: string; content?: string; tags?: string[] }) =>
-    (await request<MentalModel>('POST', `${bank()}/mental-models`, { body })).data,
-  updateMentalModel: async (id: string, body: Partial<MentalModel>) =>
-    (await request<MentalModel>('PATCH', `${bank()}/mental-models/${encodeURIComponent(id)}`, { body })).data,
-  refreshMentalModel: async (id: string) => void (await request('POST', `${bank()}/mental-models/${encodeURIComponent(id)}/refresh`)),
-  deleteMentalModel: async (id: string) => void (await request('DELETE', `${bank()}/mental-models/${encodeURIComponent(id)}`)),
-  directives: async () => (await request<{ items: Directive[] }>('GET', `${bank()}/directives`)).data.items,
+  mentalModels: async () => (await call(reflect().api.GET('/v1/default/banks/{bank_id}/mental-models', { params: { path: bank() } }))).data.items,
+  createMentalModel: async (body: { name: string; source_query: string; tags?: string[] }) =>
+    (await call(reflect().api.POST('/v1/default/banks/{bank_id}/mental-models', { params: { path: bank() }, body }))).data,
+  updateMentalModel: async (modelId: string, body: { name?: string; source_query?: string; content?: string; tags?: string[] }) =>
+    (await call(reflect().api.PATCH('/v1/default/banks/{bank_id}/mental-models/{mental_model_id}', { params: { path: { ...bank(), mental_model_id: modelId } }, body }))).data,
+  refreshMentalModel: async (modelId: string) =>
+    void (await call(reflect().api.POST('/v1/default/banks/{bank_id}/mental-models/{mental_model_id}/refresh', { params: { path: { ...bank(), mental_model_id: modelId } } }))),
+  deleteMentalModel: async (modelId: string) =>
+    void (await call(reflect().api.DELETE('/v1/default/banks/{bank_id}/mental-models/{mental_model_id}', { params: { path: { ...bank(), mental_model_id: modelId } } }))),
+  directives: async () => (await call(reflect().api.GET('/v1/default/banks/{bank_id}/directives', { params: { path: bank() } }))).data.items,
   createDirective: async (body: { name: string; content: string; priority: number; is_active: boolean; tags?: string[] }) =>
-    (await request<Directive>('POST', `${bank()}/directives`, { body })).data,
-  updateDirective: async (id: string, body: Partial<Directive>) =>
-    (await request<Directive>('PATCH', `${bank()}/directives/${encodeURIComponent(id)}`, { body })).data,
-  deleteDirective: async (id: string) => void (await request('DELETE', `${bank()}/directives/${encodeURIComponent(id)}`)),
-  reflect: async (body: { query: string; budget: string; tags?: string[] }) =>
-    (await request<ReflectAnswer>('POST', `${bank()}/reflect`, { body: { ...body, include: { facts: {}, tool_calls: { output: true } } } })).data,
+    (await call(reflect().api.POST('/v1/default/banks/{bank_id}/directives', { params: { path: bank() }, body }))).data,
+  updateDirective: async (directiveId: string, body: { name?: string; content?: string; priority?: number; is_active?: boolean }) =>
+    (await call(reflect().api.PATCH('/v1/default/banks/{bank_id}/directives/{directive_id}', { params: { path: { ...bank(), directive_id: directiveId } }, body }))).data,
+  deleteDirective: async (directiveId: string) =>
+    void (await call(reflect().api.DELETE('/v1/default/banks/{bank_id}/directives/{directive_id}', { params: { path: { ...bank(), directive_id: directiveId } } }))),
+  reflect: async (body: { query: string; budget: 'low' | 'mid' | 'high'; tags?: string[] }) =>
+    (await call(reflect().api.POST('/v1/default/banks/{bank_id}/reflect', { params: { path: bank() }, body: { ...body, include: { facts: {}, tool_calls: { output: true } } } }))).data,
 };

@@ -20,7 +20,7 @@ export function HindsightPage() {
 
 function ReflectPlayground() {
   const [query, setQuery] = useState('');
-  const [budget, setBudget] = useState('low');
+  const [budget, setBudget] = useState<'low' | 'mid' | 'high'>('low');
   const [tags, setTags] = useState('');
   const [state, setState] = useState<{ busy: boolean; error: unknown; answer: ReflectAnswer | null; ms: number }>({ busy: false, error: null, answer: null, ms: 0 });
   const ask = async (e: Event) => {
@@ -41,7 +41,7 @@ function ReflectPlayground() {
       <h2>Reflect playground</h2>
       <form class="search-form" onSubmit={ask}>
         <input class="grow" placeholder="Ask a question about what your agents learned" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} aria-label="Question" />
-        <select value={budget} onChange={(e) => setBudget((e.target as HTMLSelectElement).value)} aria-label="Budget">
+        <select value={budget} onChange={(e) => setBudget((e.target as HTMLSelectElement).value as 'low' | 'mid' | 'high')} aria-label="Budget">
           <option value="low">budget low</option>
           <option value="mid">budget mid</option>
           <option value="high">budget high</option>

@@ -4,7 +4,8 @@ import type { CreatedApiKey } from '../api/types.ts';
 import { useAsync } from '../components/useAsync.ts';
 import { Badge, Empty, ErrorBox, Loading, Time } from '../components/ui.tsx';
 
-const SCOPES = ['memories:read', 'memories:write', 'traces:read', 'traces:write', 'keys:manage'];
+const SCOPES = ['memories:read', 'memories:write', 'traces:read', 'traces:write', 'keys:manage'] as const;
+type Scope = (typeof SCOPES)[number];
 
 export function KeysPage() {
   const keys = useAsync(() => api.keys(), []);
@@ -82,8 +83,8 @@ export function KeysPage() {
 
 function CreateKey({ onCreated }: { onCreated: (k: CreatedApiKey) => void }) {
   const [label, setLabel] = useState('');
-  const [scopes, setScopes] = useState<Set<string>>(new Set(['memories:read', 'memories:write', 'traces:read', 'traces:write']));
-  const [environment, setEnvironment] = useState('live');
+  const [scopes, setScopes] = useState<Set<Scope>>(new Set<Scope>(['memories:read', 'memories:write', 'traces:read', 'traces:write']));
+  const [environment, setEnvironment] = useState<'live' | 'test'>('live');
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -100,7 +101,7 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedApiKey) => void }) {
       <div class="card-title">Create a key for this project</div>
       <div class="row">
         <input class="grow" placeholder="Label, e.g. support-agent prod" value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} aria-label="Label" />
-        <select value={environment} onChange={(e) => setEnvironment((e.target as HTMLSelectElement).value)} aria-label="Environment">
+        <select value={environment} onChange={(e) => setEnvironment((e.target as HTMLSelectElement).value as 'live' | 'test')} aria-label="Environment">
           <option value="live">live</option>
           <option value="test">test</option>
         </select>

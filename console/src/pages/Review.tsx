@@ -32,17 +32,21 @@ export function ReviewPage() {
   const [busy, setBusy] = useState(false);
   const feedbackBox = useRef<HTMLTextAreaElement>(null);
 
-  async function open(position: { after?: string; before?: string } = {}, keepError = false) {
-    if (!keepError) setError(null);
+  /** Claims the next trace (or the one after/before the open one); `message` says what just happened. */
+  async function open(position: { after?: string; before?: string } = {}, message: string | null = null) {
+    setError(null);
     setBusy(true);
     try {
-      const claimed = await api.claim(position);
+      let claimed = await api.claim(position);
+      // After a review, nothing newer: wrap around to any older trace that was skipped.
+      if (!claimed && message && position.after) claimed = await api.claim();
+      setDone(message);
       if (claimed) {
         setState({ kind: 'trace', trace: claimed.trace, leaseUntil: claimed.lease_expires_at });
         setResult(null);
         setFeedback('');
         window.scrollTo(0, 0);
-      } else if (position.after || position.before) {
+      } else if (!message && (position.after || position.before)) {
         setDone(position.after ? 'No newer pending trace.' : 'No older pending trace.');
       } else setState({ kind: 'empty' });
     } catch (e) {
@@ -64,9 +68,8 @@ export function ReviewPage() {
     const id = state.trace.id;
     try {
       await api.review(id, { result, feedback_text: feedback.trim() || null, alpha });
-      setDone(`Reviewed ${id.slice(0, 8)} as ${result}.`);
       setBusy(false);
-      await open({ after: id });
+      await open({ after: id }, `Reviewed ${id.slice(0, 8)} as ${result}.`);
     } catch (e) {
       setBusy(false);
       setError(e);
