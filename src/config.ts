@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RetrievalDefaults } from './memories/ranking.js';
 
 /**
  * Each variable carries what it allows (its `description`), which is what a ConfigError says.
@@ -26,6 +27,15 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T
 
 const url = (protocols: string[], pattern: RegExp) =>
   optionalString.pipe(z.url({ protocol: pattern }).optional()).describe(`must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`);
+
+/** A cosine setting that may be switched off with "none". */
+const optionalCosine = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v) => (v.trim().toLowerCase() === 'none' ? null : Number(v)))
+    .pipe(z.number().min(-1).max(2).nullable())
+    .describe('must be a number from -1 to 2, or none');
 
 const text = (def: string) => z.string().min(1).default(def).describe('must not be empty');
 
@@ -58,7 +68,15 @@ const envSchema = z.object({
   REFLECT_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional().describe('must be an integer from 1 to 16000'),
   REFLECT_EMBEDDING_CACHE_SIZE: int(2_000, 0),
 
+  /** How long a reviewer's claim on a trace in the review queue lasts (renewed by claiming it again). */
+  REFLECT_REVIEW_LEASE_MS: int(300_000, 1_000),
+  /** Rows of the LLM usage log older than this many days are deleted (0: kept forever). */
+  REFLECT_LLM_CALL_RETENTION_DAYS: int(30, 0, 36_500),
   Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3).describe('must be a number greater than 0 and at most 1'),
+  /** Retrieval defaults for callers that leave the parameter out (the learning benchmark chose them; see README). */
+  REFLECT_DEFAULT_LAMBDA: z.coerce.number().min(0).max(1).default(0.5).describe('must be a number from 0 to 1'),
+  REFLECT_DEFAULT_SIMILARITY_FLOOR: optionalCosine('none'),
+  REFLECT_DEFAULT_SIMILARITY_MARGIN: optionalCosine('0.3'),
   /** Merge a reviewed run's lesson into a near-duplicate live memory instead of adding one (projects may override). */
   REFLECT_CONSOLIDATION: oneOf(['on', 'off'], 'on'),
   /** Task-embedding cosine at or above which two lessons of the same outcome are near-duplicates. */
@@ -124,6 +142,9 @@ export interface Config {
     cacheSize: number;
   };
   qLearningAlpha: number;
+  reviewLeaseMs: number;
+  llmCallRetentionDays: number;
+  retrieval: RetrievalDefaults;
   consolidation: { enabled: boolean; threshold: number };
   skill: { maxMemories: number };
   bodyLimit: number;
@@ -181,6 +202,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cacheSize: e.REFLECT_EMBEDDING_CACHE_SIZE,
     },
     qLearningAlpha: e.Q_LEARNING_ALPHA,
+    reviewLeaseMs: e.REFLECT_REVIEW_LEASE_MS,
+    llmCallRetentionDays: e.REFLECT_LLM_CALL_RETENTION_DAYS,
+    retrieval: {
+      lambda: e.REFLECT_DEFAULT_LAMBDA,
+      gate: { floor: e.REFLECT_DEFAULT_SIMILARITY_FLOOR, margin: e.REFLECT_DEFAULT_SIMILARITY_MARGIN },
+    },
     consolidation: { enabled: e.REFLECT_CONSOLIDATION === 'on', threshold: e.REFLECT_CONSOLIDATION_THRESHOLD },
     skill: { maxMemories: e.REFLECT_SKILL_MAX_MEMORIES },
     bodyLimit: e.REFLECT_BODY_LIMIT,

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
+import { createReviewQueueService, type ReviewQueueService } from '../reviewQueue/service.js';
 import { createDirectiveService, type DirectiveService } from '../reflect/directives.js';
 import { createMentalModelService, type MentalModelService } from '../reflect/mentalModels.js';
 import { createReflectService, type ReflectService } from '../reflect/service.js';
@@ -14,6 +15,7 @@ declare module 'fastify' {
     config: Config;
     traces: TraceService;
     projects: ProjectService;
+    reviewQueue: ReviewQueueService;
     memories: MemoryService;
     reflect: ReflectService;
     mentalModels: MentalModelService;
@@ -26,8 +28,18 @@ export default fp(
   async function services(app: FastifyInstance) {
     await ensureVectorIndex(app.database.pool, app.embedder.model, app.embedder.dimensions);
     app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
+    app.decorate(
+      'reviewQueue',
+      createReviewQueueService({
+        db: app.database.db,
+        queue: app.queue,
+        traces: app.traces,
+        defaultAlpha: app.config.qLearningAlpha,
+        leaseMs: app.config.reviewLeaseMs,
+      }),
+    );
     app.decorate('projects', createProjectService({ db: app.database.db }));
-    app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder }));
+    app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder, retrieval: app.config.retrieval }));
     const reflect = createReflectService({
       db: app.database.db,
       embedder: app.embedder,

@@ -6,6 +6,7 @@ import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
+import reviewQueueRoutes from './reviewQueue.js';
 import traceRoutes from './traces.js';
 
 /** Every route module; their paths come from the one table in ./paths.ts. */
@@ -14,6 +15,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(apiKeyRoutes);
   await app.register(projectRoutes);
   await app.register(traceRoutes);
+  await app.register(reviewQueueRoutes);
   await app.register(memoryRoutes);
   await app.register(bankRoutes);
   await app.register(mcpRoutes);
