@@ -95,6 +95,8 @@ export const traces = pgTable(
     ingestStatus: text('ingest_status').notNull(),
     ingestAttempts: integer('ingest_attempts').notNull().default(0),
     lastIngestError: text('last_ingest_error'),
+    /** Secrets replaced by placeholders before the trace was stored: {kind: count}. */
+    redactions: jsonb('redactions').$type<Record<string, number>>().notNull().default({}),
     /** Bumped by every retry request, so each round gets a fresh job id. */
     ingestRound: integer('ingest_round').notNull().default(0),
     reviewResult: text('review_result'),

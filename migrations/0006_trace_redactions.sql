@@ -1,0 +1,1 @@
+ALTER TABLE "traces" ADD COLUMN "redactions" jsonb DEFAULT '{}'::jsonb NOT NULL;
