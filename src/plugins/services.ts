@@ -5,6 +5,7 @@ import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
 import { createReviewQueueService, type ReviewQueueService } from '../reviewQueue/service.js';
+import { createStatsService, type StatsService } from '../stats/service.js';
 import { createDirectiveService, type DirectiveService } from '../reflect/directives.js';
 import { createMentalModelService, type MentalModelService } from '../reflect/mentalModels.js';
 import { createReflectService, type ReflectService } from '../reflect/service.js';
@@ -16,6 +17,7 @@ declare module 'fastify' {
     traces: TraceService;
     projects: ProjectService;
     reviewQueue: ReviewQueueService;
+    stats: StatsService;
     memories: MemoryService;
     reflect: ReflectService;
     mentalModels: MentalModelService;
@@ -39,6 +41,7 @@ export default fp(
       }),
     );
     app.decorate('projects', createProjectService({ db: app.database.db }));
+    app.decorate('stats', createStatsService({ db: app.database.db }));
     app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder, retrieval: app.config.retrieval }));
     const reflect = createReflectService({
       db: app.database.db,

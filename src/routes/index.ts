@@ -7,6 +7,7 @@ import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
 import reviewQueueRoutes from './reviewQueue.js';
+import statsRoutes from './stats.js';
 import traceRoutes from './traces.js';
 
 /** Every route module; their paths come from the one table in ./paths.ts. */
@@ -16,6 +17,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(projectRoutes);
   await app.register(traceRoutes);
   await app.register(reviewQueueRoutes);
+  await app.register(statsRoutes);
   await app.register(memoryRoutes);
   await app.register(bankRoutes);
   await app.register(mcpRoutes);

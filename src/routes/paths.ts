@@ -16,6 +16,7 @@ export const PATHS = {
   traceReview: ['/v1/traces/:id/review'],
   traceRetry: ['/v1/traces/:id/retry'],
   reviewQueueClaim: ['/v1/review-queue/claim'],
+  stats: ['/v1/stats'],
   memories: ['/v1/memories'],
   memory: ['/v1/memories/:id'],
   memoryHistory: ['/v1/memories/:id/history'],
