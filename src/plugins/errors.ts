@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -28,6 +29,16 @@ export default fp(
     });
     app.addHook('onRequest', async () => {
       if (closing) throw new ApiError(503, 'shutting_down', 'The server is shutting down; retry on another instance', { connection: 'close' });
+    });
+
+    // JSON bodies are read as bytes and must be UTF-8: decoding invalid bytes as text would
+    // silently turn them into U+FFFD. Otherwise Fastify's own parser (and its checks) runs.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      const bytes = body as Buffer;
+      if (!isUtf8(bytes)) return done(new ApiError(400, 'invalid_json', 'Malformed JSON body: it is not valid UTF-8'), undefined);
+      parseJson(request, bytes.toString('utf8'), done);
     });
 
     app.setNotFoundHandler((request, reply) => {

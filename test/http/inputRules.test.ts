@@ -154,6 +154,24 @@ describe('text is stored exactly as sent', () => {
     expect(stored.json().trajectory[0].content).toBe(task);
   });
 
+  it('a body that is not valid UTF-8 is refused (400), not decoded into U+FFFD', async () => {
+    const before = await counts();
+    for (const bytes of [Buffer.from([0xc3, 0x28]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff])]) {
+      const payload = Buffer.concat([Buffer.from('{"task":"x'), bytes, Buffer.from('y","trajectory":"run"}')]);
+      const res = await t.call(key, { method: 'POST', url: '/v1/traces', payload, headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ detail: 'Malformed JSON body: it is not valid UTF-8', code: 'invalid_json' });
+    }
+    expect(await counts()).toEqual(before);
+    const utf8 = await t.call(key, {
+      method: 'POST',
+      url: '/v1/traces',
+      payload: Buffer.from('{"task":"café 😀","trajectory":"run"}'),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(utf8.statusCode).toBe(202);
+  });
+
   it('an unpaired surrogate no longer turns into U+FFFD: it is refused', async () => {
     const res = await t.call(key, { method: 'POST', url: '/v1/traces', payload: { task: 'x\udc00y', trajectory: 'run' } });
     expect(res.statusCode).toBe(422);
