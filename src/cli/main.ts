@@ -151,6 +151,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'reembed': {
+      if (config.embedding.provider === 'openai' && !config.llm.apiKey) {
+        throw new StartupError('REFLECT_EMBEDDING_PROVIDER', 'openai needs OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server); set it, or use REFLECT_EMBEDDING_PROVIDER=local');
+      }
       const done = await withDatabase(config, command, async (database) => {
         const projectId = values.project ? await findProjectId(database.db, values.project, values.user) : undefined;
         const [{ createEmbedder }, { createOpenAIClient }, { reembedMemories }] = await Promise.all([
