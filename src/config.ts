@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RetrievalDefaults } from './memories/ranking.js';
 
@@ -67,6 +68,8 @@ const envSchema = z.object({
   REFLECT_EMBEDDING_MODEL: optionalString,
   REFLECT_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(1).max(16_000).optional().describe('must be an integer from 1 to 16000'),
   REFLECT_EMBEDDING_CACHE_SIZE: int(2_000, 0),
+  /** Threads of the local embedder (each loads the model, ~90 MB); default: the CPUs this process may use. */
+  REFLECT_EMBEDDING_THREADS: int(availableParallelism(), 1, 64),
 
   /** How long a reviewer's claim on a trace in the review queue lasts (renewed by claiming it again). */
   REFLECT_REVIEW_LEASE_MS: int(300_000, 1_000),
@@ -75,8 +78,8 @@ const envSchema = z.object({
   Q_LEARNING_ALPHA: z.coerce.number().gt(0).max(1).default(0.3).describe('must be a number greater than 0 and at most 1'),
   /** Retrieval defaults for callers that leave the parameter out (the learning benchmark chose them; see README). */
   REFLECT_DEFAULT_LAMBDA: z.coerce.number().min(0).max(1).default(0.5).describe('must be a number from 0 to 1'),
-  REFLECT_DEFAULT_SIMILARITY_FLOOR: optionalCosine('none'),
-  REFLECT_DEFAULT_SIMILARITY_MARGIN: optionalCosine('0.3'),
+  REFLECT_DEFAULT_SIMILARITY_FLOOR: optionalCosine('0.2'),
+  REFLECT_DEFAULT_SIMILARITY_MARGIN: optionalCosine('none'),
   /** Merge a reviewed run's lesson into a near-duplicate live memory instead of adding one (projects may override). */
   REFLECT_CONSOLIDATION: oneOf(['on', 'off'], 'on'),
   /** Task-embedding cosine at or above which two lessons of the same outcome are near-duplicates. */
@@ -84,6 +87,8 @@ const envSchema = z.object({
   /** Memories of each kind (proven strategies, pitfalls) a Skill is built from, highest Q first. */
   REFLECT_SKILL_MAX_MEMORIES: int(15, 1, 200),
 
+  /** Replace secrets (API keys, tokens, passwords, private keys) in traces and memories before storing them. */
+  REFLECT_REDACT_SECRETS: oneOf(['true', 'false'], 'true'),
   REFLECT_BODY_LIMIT: int(10 * 1024 * 1024, 1024),
   REFLECT_RATE_LIMIT_MAX: int(6_000, 1),
   REFLECT_RATE_LIMIT_WINDOW_MS: int(60_000, 100),
@@ -140,6 +145,8 @@ export interface Config {
     model?: string;
     dimensions?: number;
     cacheSize: number;
+    /** Threads of the local embedder. */
+    threads: number;
   };
   qLearningAlpha: number;
   reviewLeaseMs: number;
@@ -150,6 +157,7 @@ export interface Config {
   bodyLimit: number;
   shutdownTimeoutMs: number;
   metrics: { token?: string; port?: number };
+  redactSecrets: boolean;
   rateLimit: { max: number; windowMs: number };
   ingest: {
     concurrency: number;
@@ -200,6 +208,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       model: e.REFLECT_EMBEDDING_MODEL,
       dimensions: e.REFLECT_EMBEDDING_DIMENSIONS,
       cacheSize: e.REFLECT_EMBEDDING_CACHE_SIZE,
+      threads: e.REFLECT_EMBEDDING_THREADS,
     },
     qLearningAlpha: e.Q_LEARNING_ALPHA,
     reviewLeaseMs: e.REFLECT_REVIEW_LEASE_MS,
@@ -213,6 +222,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.REFLECT_BODY_LIMIT,
     shutdownTimeoutMs: e.REFLECT_SHUTDOWN_TIMEOUT_MS,
     metrics: { token: e.REFLECT_METRICS_TOKEN, port: e.REFLECT_METRICS_PORT },
+    redactSecrets: e.REFLECT_REDACT_SECRETS === 'true',
     rateLimit: { max: e.REFLECT_RATE_LIMIT_MAX, windowMs: e.REFLECT_RATE_LIMIT_WINDOW_MS },
     ingest: {
       concurrency: e.REFLECT_WORKER_CONCURRENCY,

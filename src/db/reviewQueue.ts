@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { notLeasedByOther } from './traces.js';
+import { notLeasedByOther, redactionsPlus } from './traces.js';
 import { traces, type TraceRow } from './schema.js';
 
 /**
@@ -74,7 +74,7 @@ export async function attachReviews(
   db: Db,
   projectId: string,
   ids: string[],
-  review: { result: string; feedback: string | null; alpha: number | null; defaultAlpha: number; reviewerKeyId: string },
+  review: { result: string; feedback: string | null; alpha: number | null; defaultAlpha: number; reviewerKeyId: string; redactions?: Record<string, number> },
 ): Promise<Pick<TraceRow, 'id' | 'ingestRound'>[]> {
   if (ids.length === 0) return [];
   return db
@@ -82,6 +82,7 @@ export async function attachReviews(
     .set({
       reviewResult: review.result,
       reviewFeedback: review.feedback,
+      redactions: redactionsPlus(review.redactions),
       reviewAlpha: sql`coalesce(${review.alpha}::float8, ${traces.alpha}, ${review.defaultAlpha}::float8)`,
       reviewedAt: sql`now()`,
       reviewedByKeyId: review.reviewerKeyId,

@@ -4,6 +4,15 @@ import { traces, type TraceRow } from './schema.js';
 
 export type NewTrace = typeof traces.$inferInsert;
 
+/** The trace's redaction counts with `counts` added, kind by kind (e.g. for secrets found in a review's feedback). */
+export function redactionsPlus(counts: Record<string, number> | undefined): SQL {
+  if (!counts || Object.keys(counts).length === 0) return sql`${traces.redactions}`;
+  return sql`(SELECT coalesce(jsonb_object_agg(key, total), '{}'::jsonb) FROM (
+    SELECT key, sum(value::int) AS total
+    FROM (SELECT * FROM jsonb_each_text(${traces.redactions}) UNION ALL SELECT * FROM jsonb_each_text(${JSON.stringify(counts)}::jsonb)) AS parts
+    GROUP BY key) AS sums)`;
+}
+
 /** Returns only what the caller needs next, not the (possibly large) trajectory back. */
 export async function insertTrace(db: Db, values: NewTrace): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
   const [row] = await db
@@ -34,13 +43,14 @@ export async function attachReview(
   db: Db,
   projectId: string,
   id: string,
-  review: { result: string; feedback: string | null; alpha: number; reviewerKeyId: string },
+  review: { result: string; feedback: string | null; alpha: number; reviewerKeyId: string; redactions?: Record<string, number> },
 ): Promise<Pick<TraceRow, 'id' | 'ingestRound'> | undefined> {
   const [row] = await db
     .update(traces)
     .set({
       reviewResult: review.result,
       reviewFeedback: review.feedback,
+      redactions: redactionsPlus(review.redactions),
       reviewAlpha: review.alpha,
       reviewedAt: sql`now()`,
       reviewedByKeyId: review.reviewerKeyId,

@@ -5,10 +5,11 @@ import { nearestMemories } from '../db/vectorSearch.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { conflict, notFound } from '../http/errors.js';
 import { iso, isoOrNull } from '../http/schemas.js';
+import { defaultSecretRedactor, type SecretRedactor } from '../security/secrets.js';
 import { augmentedTask } from './augment.js';
 import { editMemory, invalidateMemory, memoryHistoryEntries, restoreMemory, type Actor, type HistoryEntry, type ValidityChange } from '../db/memoryEvents.js';
 import type { CreateMemoryBody, ListMemoriesQuery, MemoryState, MemoryWire, QueryMemoriesBody, UpdateMemoryBody } from './models.js';
-import { rankMemories, type RankedMemory } from './ranking.js';
+import { rankMemories, type RankedMemory, type RetrievalDefaults } from './ranking.js';
 import { tagsOf } from './tags.js';
 
 export function toMemoryWire(row: MemoryRow, ranking = { similarity: 0, score: 0 }): MemoryWire {
@@ -50,11 +51,17 @@ export function memoryStateOf(row: Pick<MemoryRow, 'invalidatedAt' | 'expiresAt'
   return 'active';
 }
 
-export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
-  const { db, embedder } = deps;
+export function createMemoryService(deps: { db: Db; embedder: Embedder; retrieval: RetrievalDefaults; redactor?: SecretRedactor }) {
+  const { db, embedder, retrieval } = deps;
+  // Agent-authored text is free text like a trace's: secrets in it are replaced before storing.
+  const redactor = deps.redactor ?? defaultSecretRedactor;
   return {
+    /** What a query that leaves λ or the threshold out gets. */
+    retrieval,
+
     /** An agent-authored memory: starts at q 0.5 like every other. */
-    async create(project: ProjectRow, body: CreateMemoryBody): Promise<MemoryRow> {
+    async create(project: ProjectRow, sent: CreateMemoryBody): Promise<MemoryRow> {
+      const body = redactor.redact(sent, {});
       const [embedding] = await embedder.embed([body.task]);
       const metadata = body.metadata ?? {};
       const result = body.result ?? null;
@@ -102,9 +109,11 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
         metadataFilter: body.metadata_filter ?? {},
         poolSize: Math.min(Math.max(body.limit * 5, 50), 500),
       });
+      // Parameters the caller gave keep the contract's formula; the ones left out take the defaults.
       return rankMemories(candidates, {
-        lambda: body.lambda_,
-        similarityThreshold: body.similarity_threshold ?? null,
+        lambda: body.lambda_ ?? retrieval.lambda,
+        similarityThreshold: body.similarity_threshold,
+        defaultGate: retrieval.gate,
         mmrLambda: body.mmr_lambda,
         limit: body.limit,
       });
@@ -116,7 +125,8 @@ export function createMemoryService(deps: { db: Db; embedder: Embedder }) {
     },
 
     /** A changed task gets a new vector, so retrieval keeps matching what the memory says. */
-    async update(project: ProjectRow, id: string, body: UpdateMemoryBody, actor: Actor): Promise<MemoryRow> {
+    async update(project: ProjectRow, id: string, sent: UpdateMemoryBody, actor: Actor): Promise<MemoryRow> {
+      const body = redactor.redact(sent, {});
       const current = await this.get(project, id);
       const changes: Partial<NewMemory> = {
         task: body.task,

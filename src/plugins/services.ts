@@ -4,11 +4,14 @@ import type { Config } from '../config.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
+import { createProjectSettingsService, type ProjectSettingsService } from '../projects/settings.js';
 import { createReviewQueueService, type ReviewQueueService } from '../reviewQueue/service.js';
 import { createStatsService, type StatsService } from '../stats/service.js';
+import { createLlmCallService, type LlmCallService } from '../llm/usage/service.js';
 import { createDirectiveService, type DirectiveService } from '../reflect/directives.js';
 import { createMentalModelService, type MentalModelService } from '../reflect/mentalModels.js';
 import { createReflectService, type ReflectService } from '../reflect/service.js';
+import { createSecretRedactor } from '../security/secrets.js';
 import { createTraceService, type TraceService } from '../traces/service.js';
 
 declare module 'fastify' {
@@ -16,8 +19,10 @@ declare module 'fastify' {
     config: Config;
     traces: TraceService;
     projects: ProjectService;
+    projectSettings: ProjectSettingsService;
     reviewQueue: ReviewQueueService;
     stats: StatsService;
+    llmCalls: LlmCallService;
     memories: MemoryService;
     reflect: ReflectService;
     mentalModels: MentalModelService;
@@ -29,7 +34,8 @@ declare module 'fastify' {
 export default fp(
   async function services(app: FastifyInstance) {
     await ensureVectorIndex(app.database.pool, app.embedder.model, app.embedder.dimensions);
-    app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha }));
+    const redactor = createSecretRedactor(app.config.redactSecrets);
+    app.decorate('traces', createTraceService({ db: app.database.db, queue: app.queue, defaultAlpha: app.config.qLearningAlpha, redactor }));
     app.decorate(
       'reviewQueue',
       createReviewQueueService({
@@ -41,8 +47,10 @@ export default fp(
       }),
     );
     app.decorate('projects', createProjectService({ db: app.database.db }));
+    app.decorate('projectSettings', createProjectSettingsService({ db: app.database.db, defaults: app.config.consolidation }));
     app.decorate('stats', createStatsService({ db: app.database.db }));
-    app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder, retrieval: app.config.retrieval }));
+    app.decorate('llmCalls', createLlmCallService({ db: app.database.db }));
+    app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder, retrieval: app.config.retrieval, redactor }));
     const reflect = createReflectService({
       db: app.database.db,
       embedder: app.embedder,

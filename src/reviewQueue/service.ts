@@ -6,6 +6,7 @@ import { traceFilterCondition } from '../db/traceViews.js';
 import { notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
 import type { JobQueue } from '../queue/jobQueue.js';
+import type { RedactionCounts } from '../security/secrets.js';
 import { toListFilter, toTraceWire, type TraceService } from '../traces/service.js';
 import type { BulkReviewBody, BulkReviewResultWire, ClaimBody } from './models.js';
 
@@ -42,9 +43,12 @@ export function createReviewQueueService(deps: { db: Db; queue: JobQueue; traces
         'trace_ids' in body
           ? [...new Set(body.trace_ids)]
           : await traceIdsMatching(db, traceFilterCondition(project.id, toListFilter(body.filter)), body.limit);
+      const redactions: RedactionCounts = {};
+      const feedback = deps.traces.redactor.redact(body.feedback_text ?? null, redactions);
       const reviewed = await attachReviews(db, project.id, ids, {
+        redactions,
         result: body.result,
-        feedback: body.feedback_text ?? null,
+        feedback,
         alpha: body.alpha ?? null,
         defaultAlpha: deps.defaultAlpha,
         reviewerKeyId: principal.keyRowId,

@@ -147,6 +147,9 @@ export const trace = z
     created_at: timestamp,
     updated_at: nullableTimestamp.unwrap(),
     lease: traceLease.nullable(),
+    redactions: z
+      .record(z.string(), z.number().int())
+      .describe('Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false)'),
   })
   .meta({ id: 'Trace' });
 export type TraceWire = z.infer<typeof trace>;

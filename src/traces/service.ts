@@ -5,6 +5,7 @@ import { attachReview, insertTrace, requeueFailedTrace } from '../db/traces.js';
 import { ApiError, conflict, notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
 import type { JobQueue } from '../queue/jobQueue.js';
+import { defaultSecretRedactor, type RedactionCounts, type SecretRedactor } from '../security/secrets.js';
 import type { CreateTraceBody, ListTracesQuery, ReviewBody, TraceFilterInput, TraceWire } from './models.js';
 import { finalResponseOf, normalizeTrajectory, type Message } from './trajectory.js';
 
@@ -51,6 +52,7 @@ export function toTraceWire(row: TraceView): TraceWire {
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
     lease: row.lease && { key_id: row.lease.keyId, label: row.lease.label, expires_at: iso(row.lease.expiresAt) },
+    redactions: row.redactions,
   };
 }
 
@@ -58,32 +60,48 @@ export function toTraceWire(row: TraceView): TraceWire {
  * Recording runs and their reviews. Every write lands in the database first; the job that
  * processes a review is enqueued after, and a lost enqueue is found again by the sweeper.
  */
-export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha: number }) {
+export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha: number; redactor?: SecretRedactor }) {
   const { db, queue } = deps;
+  const redactor = deps.redactor ?? defaultSecretRedactor;
 
   async function enqueue(row: Pick<TraceRow, 'id' | 'ingestRound'>): Promise<void> {
     await queue.enqueue({ traceId: row.id, round: row.ingestRound });
   }
 
   return {
+    /** Secrets in what callers send are replaced before anything is stored (and so before any LLM sees it). */
+    redactor,
+
     /** `keyId`: the calling key, recorded as the reviewer of a review sent with the trace. */
     async create(project: ProjectRow, body: CreateTraceBody, keyId?: string): Promise<Pick<TraceRow, 'id' | 'ingestStatus' | 'ingestRound'>> {
-      const trajectory = normalizeTrajectory(body.trajectory as Message[] | string);
+      const redactions: RedactionCounts = {};
+      const text = redactor.redact(
+        {
+          task: body.task,
+          trajectory: normalizeTrajectory(body.trajectory as Message[] | string),
+          finalResponse: body.final_response,
+          metadata: body.metadata ?? {},
+          referenceContext: body.reference_context ?? null,
+          feedback: body.feedback_text ?? null,
+        },
+        redactions,
+      );
       const review = body.review_result ?? null;
       const row = await insertTrace(db, {
         projectId: project.id,
-        task: body.task,
-        trajectory,
-        finalResponse: body.final_response ?? finalResponseOf(trajectory),
+        task: text.task,
+        trajectory: text.trajectory,
+        finalResponse: text.finalResponse ?? finalResponseOf(text.trajectory),
         retrievedMemoryIds: [...new Set(body.retrieved_memory_ids)],
         model: body.model ?? null,
-        metadata: body.metadata ?? {},
-        referenceContext: body.reference_context ?? null,
+        metadata: text.metadata,
+        referenceContext: text.referenceContext,
         alpha: body.alpha ?? null,
+        redactions,
         ingestStatus: review ? 'queued' : 'completed',
         ...(review && {
           reviewResult: review,
-          reviewFeedback: body.feedback_text ?? null,
+          reviewFeedback: text.feedback,
           reviewAlpha: body.alpha ?? deps.defaultAlpha,
           reviewedAt: new Date(),
           reviewedByKeyId: keyId ?? null,
@@ -117,9 +135,11 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
     /** alpha: the review's, else the trace's, else the server default. `keyId`: the reviewer. */
     async review(project: ProjectRow, id: string, body: ReviewBody, keyId: string): Promise<TraceView> {
       const existing = await this.get(project, id);
+      const redactions: RedactionCounts = {};
       const row = await attachReview(db, project.id, id, {
         result: body.result,
-        feedback: body.feedback_text ?? null,
+        feedback: redactor.redact(body.feedback_text ?? null, redactions),
+        redactions,
         alpha: body.alpha ?? existing.alpha ?? deps.defaultAlpha,
         reviewerKeyId: keyId,
       });
