@@ -1,7 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { StartupError } from '../startupError.js';
-import { DataDirInUseError, findDataDirOwner, type EngineAddress } from './embedded/dataDirLock.js';
+import { DataDirInUseError, type EngineAddress } from './embedded/dataDirLock.js';
 import { startEmbeddedEngine } from './embedded/engine.js';
 import * as schema from './schema.js';
 
@@ -54,34 +54,33 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return wrap(pool, 'postgres', options.databaseUrl, async () => {});
   }
 
-  try {
-    const engine = await startEmbeddedEngine(options.dataDir, VECTOR_SEARCH_SETTINGS, options.command);
-    const pool = new pg.Pool({ host: engine.host, port: engine.port, user: 'postgres', database: 'postgres', max: poolSize });
-    return wrap(pool, 'embedded', engine.url, () => engine.close());
-  } catch (error) {
-    if (!(error instanceof DataDirInUseError)) throw error;
-    if (!options.useRunningEngine) {
-      throw new StartupError(
-        'REFLECT_DATA_DIR',
-        `${error.message}; one process owns a data folder: stop that one first, or point REFLECT_DATA_DIR to another folder`,
-      );
-    }
-    const engine = await ownersEngine(error);
-    // The owner's engine already applies the session settings; nothing here may stop or replace it.
-    const pool = new pg.Pool({ host: engine.host, port: engine.port, user: 'postgres', database: 'postgres', max: poolSize });
-    return wrap(pool, 'embedded', engineUrl(engine), async () => {});
-  }
-}
-
-/** Waits for the owner's engine while the owner is still starting (a minute at most). */
-async function ownersEngine(error: DataDirInUseError): Promise<EngineAddress> {
+  // Until this process owns the folder, or finds the engine of the process that does (a minute at most).
   const deadline = Date.now() + 60_000;
-  for (let owner = error.owner; ; owner = await findDataDirOwner(error.folder)) {
-    if (owner?.engine) return owner.engine;
-    if (!owner || Date.now() > deadline) {
-      throw new StartupError('REFLECT_DATA_DIR', `${error.message}, whose database is not reachable; wait until it has started, or stop it and try again`);
+  for (;;) {
+    try {
+      const engine = await startEmbeddedEngine(options.dataDir, VECTOR_SEARCH_SETTINGS, options.command);
+      const pool = new pg.Pool({ host: engine.host, port: engine.port, user: 'postgres', database: 'postgres', max: poolSize });
+      return wrap(pool, 'embedded', engine.url, () => engine.close());
+    } catch (error) {
+      if (!(error instanceof DataDirInUseError)) throw error;
+      if (!options.useRunningEngine) {
+        throw new StartupError(
+          'REFLECT_DATA_DIR',
+          `${error.message}; one process owns a data folder: stop that one first, or point REFLECT_DATA_DIR to another folder`,
+        );
+      }
+      const engine = error.owner?.engine;
+      if (engine) {
+        // The owner's engine already applies the session settings; nothing here may stop or replace it.
+        const pool = new pg.Pool({ host: engine.host, port: engine.port, user: 'postgres', database: 'postgres', max: poolSize });
+        return wrap(pool, 'embedded', engineUrl(engine), async () => {});
+      }
+      // The owner is still starting (no engine yet) or did not answer in time.
+      if (Date.now() > deadline) {
+        throw new StartupError('REFLECT_DATA_DIR', `${error.message}, whose database is not reachable; wait until it has started, or stop it and try again`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
