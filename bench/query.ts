@@ -37,7 +37,7 @@ import { projects, type ProjectRow } from '../src/db/schema.js';
 import { ensureVectorIndex, nearestMemories, type SearchStrategy } from '../src/db/vectorSearch.js';
 import { createEmbedder } from '../src/embeddings/index.js';
 import { LOCAL_MODEL_NAME } from '../src/embeddings/localEmbedder.js';
-import { buildSweepIndex, dropSweepIndex, removeDataset, seedDataset, sweepIndexName, Texts, DIMENSIONS, type BenchDataset, type DatasetSpec } from './queryDataset.js';
+import { buildSweepIndex, ensureSweepCopy, removeDataset, variantCondition, seedDataset, sweepIndexName, Texts, DIMENSIONS, type BenchDataset, type DatasetSpec } from './queryDataset.js';
 import { exactTopK, indexedTopK, POOL, recallAt, type SweepRow } from './querySweep.js';
 import { httpLoad, loadAverage, log, ms, progress, serverEnv, stats, timeCalls, type Stats } from './support.js';
 
@@ -45,8 +45,8 @@ const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000' },
     layouts: { type: 'string', default: '1,10' },
-    /** HNSW variants of the sweep, m:ef_construction. */
-    variants: { type: 'string', default: '16:64,16:128' },
+    /** HNSW variants of the sweep: `app` (the app's own index) or m:ef_construction (built over a copy). */
+    variants: { type: 'string', default: 'app,16:128' },
     ef: { type: 'string', default: '40,100,200,400' },
     requests: { type: 'string', default: '200' },
     'recall-queries': { type: 'string', default: '100' },
@@ -71,7 +71,7 @@ if (args.help) {
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const SIZES = list(args.sizes!).map(Number).sort((a, b) => a - b);
 const LAYOUTS = list(args.layouts!).map(Number);
-const VARIANTS = list(args.variants!).map((v) => v.split(':').map(Number) as [number, number]);
+const VARIANTS = list(args.variants!);
 const EFS = list(args.ef!).map(Number);
 const REQUESTS = Number(args.requests);
 const RECALL_QUERIES = Number(args['recall-queries']);
@@ -166,40 +166,62 @@ async function appIndexExists(database: Database): Promise<boolean> {
 async function sweep(database: Database, meta: Meta, queryVectors: number[][], onVariantDone: () => void): Promise<{ rows: SweepRow[]; exact: Stats }> {
   const { dataset } = meta;
   const pool = database.pool;
-  progress('exact top-50 over the sweep copy');
-  const truth = await exactTopK(pool, dataset.queryProjectId, dataset.sweepModel, queryVectors);
+  progress('exact top-50 of the query project');
+  const truth = await exactTopK(pool, dataset.queryProjectId, embedder.model, queryVectors);
+  let copyTruth: string[][] | undefined;
   const rows: SweepRow[] = [{ index: 'none (exact scan)', efSearch: null, maxScanTuples: null, recall10: 1, recall50: 1, time: truth.time, short: 0 }];
-  for (const [m, efc] of VARIANTS) {
-    const name = sweepIndexName(dataset, m, efc);
-    let built = meta.variants[name];
-    if (!built) {
-      progress(`building HNSW m=${m} ef_construction=${efc}`);
-      const b = await buildSweepIndex(pool, dataset, m, efc);
-      built = meta.variants[name] = { buildMs: b.buildMs, bytes: b.bytes };
-      onVariantDone();
-    }
-    // Only this variant covers the sweep copy: drop the others first (they are the bench's own).
-    for (const other of Object.keys(meta.variants)) {
-      if (other !== name) {
-        await dropSweepIndex(pool, dataset, other);
-        delete meta.variants[other];
+  for (const variant of VARIANTS) {
+    let label: string;
+    let target: { model: string; condition?: string; index: string; truth: string[][] };
+    let built: { buildMs: number | null; bytes: number };
+    if (variant === 'app') {
+      // The app's own index over the memories themselves (built by ensureVectorIndex).
+      const { rows: found } = await pool.query<{ name: string; bytes: string; def: string }>(
+        `SELECT indexname AS name, pg_relation_size(indexname::regclass) AS bytes, indexdef AS def FROM pg_indexes
+         WHERE tablename = 'memories' AND indexname LIKE 'memories\\_embedding\\_hnsw\\_%' AND indexdef LIKE $1`,
+        [`%${embedder.model}%`],
+      );
+      const app = found[0]!;
+      label = `app index (${/WITH \(([^)]*)\)/.exec(app.def)?.[1] ?? 'm=16, ef_construction=64 (defaults)'})`;
+      target = { model: embedder.model, index: app.name, truth: truth.ids };
+      built = { buildMs: meta.appIndexMs, bytes: Number(app.bytes) };
+    } else {
+      const [m, efc] = variant.split(':').map(Number) as [number, number];
+      if (!copyTruth) {
+        progress('copying the vectors for the index variants');
+        await ensureSweepCopy(pool, dataset, embedder.model);
+        copyTruth = (await exactTopK(pool, dataset.queryProjectId, dataset.sweepModel, queryVectors)).ids;
       }
+      const name = sweepIndexName(dataset, m, efc);
+      if (!meta.variants[name]) {
+        progress(`building HNSW m=${m} ef_construction=${efc}`);
+        const b = await buildSweepIndex(pool, dataset, m, efc);
+        meta.variants[name] = { buildMs: b.buildMs, bytes: b.bytes };
+        onVariantDone();
+      }
+      label = `m=${m}, ef_construction=${efc}`;
+      target = { model: dataset.sweepModel, condition: variantCondition(m, efc), index: name, truth: copyTruth };
+      built = meta.variants[name]!;
     }
-    onVariantDone();
     for (const ef of EFS) {
-      progress(`m=${m} ef_construction=${efc} ef_search=${ef}`);
-      const got = await indexedTopK(pool, dataset.queryProjectId, dataset.sweepModel, queryVectors, {
-        'hnsw.ef_search': ef,
-        'hnsw.iterative_scan': 'relaxed_order',
-      });
+      progress(`${label} ef_search=${ef}`);
+      const got = await indexedTopK(
+        pool,
+        dataset.queryProjectId,
+        target.model,
+        queryVectors,
+        // The sweep measures the index: at small sizes the planner would rather sort the rows.
+        { 'hnsw.ef_search': ef, 'hnsw.iterative_scan': 'relaxed_order', enable_seqscan: 'off', enable_sort: 'off' },
+        { condition: target.condition, index: target.index },
+      );
       rows.push({
-        index: `m=${m}, ef_construction=${efc}`,
-        buildMs: built.buildMs,
+        index: label,
+        buildMs: built.buildMs ?? undefined,
         bytes: built.bytes,
         efSearch: ef,
         maxScanTuples: null,
-        recall10: recallAt(truth.ids, got.ids, 10),
-        recall50: recallAt(truth.ids, got.ids, 50),
+        recall10: recallAt(target.truth, got.ids, 10),
+        recall50: recallAt(target.truth, got.ids, 50),
         time: got.time,
         short: got.short,
       });

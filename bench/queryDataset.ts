@@ -162,12 +162,6 @@ export async function seedDataset(
     }
   }
   const sweepModel = `bench:${runId}`;
-  // The same vectors under the bench's own model name; empty texts keep the full-text index small.
-  await pool.query(
-    `INSERT INTO memories (project_id, task, reflection, embedding, embedding_model)
-     SELECT project_id, '', '', embedding, $2 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $3`,
-    [projects.map((p) => p.id), sweepModel, embedder.model],
-  );
   return {
     spec,
     runId,
@@ -181,9 +175,32 @@ export async function seedDataset(
   };
 }
 
+/** Copies the vectors under the run's own model name (once), for the index variants of the sweep. */
+export async function ensureSweepCopy(pool: pg.Pool, dataset: BenchDataset, model: string): Promise<void> {
+  const ids = dataset.projects.map((p) => p.id);
+  const { rows } = await pool.query(`SELECT 1 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $2 LIMIT 1`, [ids, dataset.sweepModel]);
+  if (rows.length) return;
+  // Empty texts keep the full-text index small.
+  await pool.query(
+    `INSERT INTO memories (project_id, task, reflection, embedding, embedding_model)
+     SELECT project_id, '', '', embedding, $2 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $3`,
+    [ids, dataset.sweepModel, model],
+  );
+  await pool.query('ANALYZE memories');
+}
+
 /** An index variant of the sweep: its name and predicate belong to this run alone. */
 export function sweepIndexName(dataset: Pick<BenchDataset, 'runId'>, m: number, efConstruction: number): string {
   return `bench_${dataset.runId}_hnsw_m${m}_efc${efConstruction}`;
+}
+
+/**
+ * A condition every sweep-copy row meets (q_value stays 0.5) that names one variant: it is part of
+ * that variant's predicate and of the queries meant for it, so each query can use only its own
+ * variant and all variants can stay built side by side.
+ */
+export function variantCondition(m: number, efConstruction: number): string {
+  return `q_value <> ${-(m * 10_000 + efConstruction)}`;
 }
 
 /** Builds one HNSW variant over the sweep copy; returns its name, build time and size. */
@@ -202,7 +219,8 @@ export async function buildSweepIndex(
     const start = performance.now();
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${name} ON memories USING hnsw ((embedding::vector(${DIMENSIONS})) vector_cosine_ops)
-       WITH (m = ${m}, ef_construction = ${efConstruction}) WHERE embedding_model = ${quoteLiteral(dataset.sweepModel)}`,
+       WITH (m = ${m}, ef_construction = ${efConstruction})
+       WHERE embedding_model = ${quoteLiteral(dataset.sweepModel)} AND ${variantCondition(m, efConstruction)}`,
     );
     const buildMs = performance.now() - start;
     await client.query('COMMIT');

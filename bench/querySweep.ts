@@ -36,19 +36,25 @@ export async function indexedTopK(
   model: string,
   vectors: number[][],
   settings: Record<string, string | number>,
-  k = POOL,
+  options: { k?: number; condition?: string; /** Fail unless the plan uses this index. */ index?: string } = {},
 ): Promise<{ ids: string[][]; time: Stats; short: number }> {
   const client = await pool.connect();
   const ids: string[][] = [];
   const times: number[] = [];
   let short = 0;
+  const k = options.k ?? POOL;
   const typed = `vector(${DIMENSIONS})`;
   const sql = `SELECT id, (embedding::${typed}) <=> $2::${typed} AS d FROM memories
-    WHERE project_id = $1 AND embedding_model = ${quoteLiteral(model)} ORDER BY (embedding::${typed}) <=> $2::${typed} LIMIT $3`;
+    WHERE project_id = $1 AND embedding_model = ${quoteLiteral(model)}${options.condition ? ` AND ${options.condition}` : ''} ORDER BY (embedding::${typed}) <=> $2::${typed} LIMIT $3`;
   try {
     for (const v of vectors) {
       await client.query('BEGIN');
       for (const [name, value] of Object.entries(settings)) await client.query(`SET LOCAL ${name} = ${value}`);
+      if (options.index && v === vectors[0]) {
+        const { rows } = await client.query(`EXPLAIN ${sql}`, [projectId, vectorText(v), k]);
+        const plan = rows.map((r) => String(Object.values(r)[0]).replace(/'\[[^\]]*\]'/g, "'[…]'")).join('\n');
+        if (!plan.includes(options.index)) throw new Error(`the sweep query does not use ${options.index}:\n${plan}`);
+      }
       const start = performance.now();
       const { rows } = await client.query<{ id: string; d: number }>(sql, [projectId, vectorText(v), k]);
       times.push(performance.now() - start);

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Texts per message to the worker. Requests take turns slice by slice, so a search query waits
- * behind at most one slice of a bulk ingest (4 short texts ~ 60 ms; 4 full long-text windows
- * ~ 1 s), not behind the whole batch. A message round trip costs well under 1 ms.
+ * Texts per message to a worker. Requests take turns slice by slice, so a search query waits
+ * behind at most one slice of a bulk ingest per thread (4 short texts ~ 60 ms; 4 full long-text
+ * windows ~ 1 s), not behind the whole batch. A message round trip costs well under 1 ms.
  */
 export const WORKER_SLICE_SIZE = 4;
 
@@ -18,6 +18,10 @@ type FromWorker =
 interface Request {
   texts: readonly string[];
   vectors: number[][];
+  /** Texts handed to a worker so far, and texts whose vectors came back. */
+  sent: number;
+  done: number;
+  settled: boolean;
   resolve: (vectors: number[][]) => void;
   reject: (error: Error) => void;
 }
@@ -25,131 +29,182 @@ interface Request {
 interface InFlightSlice {
   id: number;
   request: Request;
+  offset: number;
+}
+
+/** One thread of the pool: started on first need, restarted on the next request if it dies. */
+interface Slot {
+  worker?: Worker;
+  starting?: Promise<Worker>;
+  inFlight?: InFlightSlice;
+  threadId: number | null;
+  /** Slices this thread has embedded (for tests and the bench). */
+  slices: number;
 }
 
 /**
- * The main-thread side of the embedding worker: queues requests with ids, feeds the worker one
- * slice at a time (round-robin across requests), and restarts the worker on the next request if
- * it dies. The worker is unref'd while idle so a forgotten close() does not keep a process alive.
+ * The main-thread side of the embedding threads: queues requests, feeds each idle thread one
+ * slice at a time (round-robin across requests, so a short query is not stuck behind a bulk
+ * batch), and restarts a thread on the next request if it dies. The first thread starts with the
+ * client; the others only when every running thread is busy and work is waiting, so a process
+ * that embeds little never loads the model more than once. Idle threads are unref'd so a
+ * forgotten close() does not keep a process alive.
  */
 export class EmbeddingWorkerClient {
-  private worker: Worker | undefined;
-  private starting: Promise<Worker> | undefined;
+  private readonly slots: Slot[];
   private readonly waiting: Request[] = [];
-  private inFlight: InFlightSlice | undefined;
   private nextId = 1;
   private closed = false;
   /** As reported by the model inside the worker once it has loaded. */
   dimensions = 0;
-  /** The worker's OS thread id (Linux), whose priority it lowered; null elsewhere. */
-  threadId: number | null = null;
 
-  /** Resolves once the worker has loaded the model, so load errors surface here. */
-  static async start(): Promise<EmbeddingWorkerClient> {
-    const client = new EmbeddingWorkerClient();
-    const worker = await client.ensureWorker();
+  /** Resolves once the first thread has loaded the model, so load errors surface here. */
+  static async start(threads = 1): Promise<EmbeddingWorkerClient> {
+    const client = new EmbeddingWorkerClient(Math.max(1, Math.floor(threads)));
+    const worker = await client.ensureWorker(client.slots[0]!);
     worker.unref();
     return client;
   }
 
-  private constructor() {}
+  private constructor(threads: number) {
+    this.slots = Array.from({ length: threads }, () => ({ threadId: null, slices: 0 }));
+  }
+
+  /** How many threads the pool may run. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** The first thread's OS thread id (Linux), whose priority it lowered; null elsewhere. */
+  get threadId(): number | null {
+    return this.slots[0]!.threadId;
+  }
+
+  /** Per started thread: its OS thread id and how many slices it has embedded. */
+  threads(): { threadId: number | null; slices: number }[] {
+    return this.slots.filter((s) => s.worker || s.slices > 0).map((s) => ({ threadId: s.threadId, slices: s.slices }));
+  }
 
   embed(texts: readonly string[]): Promise<number[][]> {
     if (this.closed) return Promise.reject(new Error('the local embedder has been closed'));
     if (texts.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ texts, vectors: [], resolve, reject });
-      this.sendNextSlice();
+      this.waiting.push({ texts, vectors: new Array(texts.length), sent: 0, done: 0, settled: false, resolve, reject });
+      this.dispatch();
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.failEverything(new Error('the local embedder was closed before this request finished'));
-    const starting = this.starting;
-    this.worker = undefined;
-    this.starting = undefined;
-    await starting?.then((worker) => worker.terminate()).catch(() => undefined);
+    const error = new Error('the local embedder was closed before this request finished');
+    for (const slot of this.slots) {
+      if (slot.inFlight) this.fail(slot.inFlight.request, error);
+      slot.inFlight = undefined;
+    }
+    for (const request of this.waiting.splice(0)) this.fail(request, error);
+    const starting = this.slots.map((s) => s.starting);
+    for (const slot of this.slots) {
+      slot.worker = undefined;
+      slot.starting = undefined;
+    }
+    await Promise.all(starting.map((s) => s?.then((worker) => worker.terminate()).catch(() => undefined)));
   }
 
-  private ensureWorker(): Promise<Worker> {
-    this.starting ??= this.spawn().catch((error: unknown) => {
-      this.starting = undefined;
+  private ensureWorker(slot: Slot): Promise<Worker> {
+    slot.starting ??= this.spawn(slot).catch((error: unknown) => {
+      slot.starting = undefined;
       throw error;
     });
-    return this.starting;
+    return slot.starting;
   }
 
-  private spawn(): Promise<Worker> {
+  private spawn(slot: Slot): Promise<Worker> {
     return new Promise((resolve, reject) => {
       // No inherited execArgv: the worker is plain JS and tsx's loader flags would only slow it.
       const worker = new Worker(WORKER_SCRIPT, { execArgv: [] });
       const onDeath = (reason: string) => {
         const error = new Error(`the local embedding worker stopped: ${reason}`);
-        if (this.worker !== worker) {
+        if (slot.worker !== worker) {
           reject(error); // died while loading the model (or after close, when nobody listens)
           return;
         }
-        this.worker = undefined;
-        this.starting = undefined;
-        this.failEverything(error);
+        slot.worker = undefined;
+        slot.starting = undefined;
+        const lost = slot.inFlight;
+        slot.inFlight = undefined;
+        if (lost) this.fail(lost.request, error);
+        this.dispatch();
       };
       worker.on('error', (error) => onDeath(error.message));
       worker.on('exit', (code) => onDeath(`exit code ${code}`));
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           this.dimensions = message.dimensions;
-          this.threadId = message.threadId;
-          this.worker = worker;
+          slot.threadId = message.threadId;
+          slot.worker = worker;
           resolve(worker);
         } else {
-          this.settleSlice(message);
+          this.settleSlice(slot, message);
         }
       });
     });
   }
 
-  private sendNextSlice(): void {
-    if (this.inFlight || this.closed) return;
-    const request = this.waiting.shift();
-    if (!request) {
-      this.worker?.unref();
-      return;
+  /** Gives a slice to every idle thread while work is waiting; a thread that is not running yet starts. */
+  private dispatch(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (slot.inFlight) continue;
+      const request = this.waiting.shift();
+      if (!request) break;
+      const offset = request.sent;
+      const texts = request.texts.slice(offset, offset + WORKER_SLICE_SIZE);
+      request.sent += texts.length;
+      if (request.sent < request.texts.length) this.waiting.push(request); // back of the line: requests take turns
+      const slice: InFlightSlice = { id: this.nextId++, request, offset };
+      slot.inFlight = slice;
+      this.ensureWorker(slot).then(
+        (worker) => {
+          if (slot.inFlight !== slice) return; // failed or closed meanwhile
+          worker.ref();
+          worker.postMessage({ id: slice.id, texts });
+        },
+        (error: unknown) => {
+          if (slot.inFlight === slice) slot.inFlight = undefined;
+          this.fail(request, error instanceof Error ? error : new Error(String(error)));
+          this.dispatch();
+        },
+      );
     }
-    const slice: InFlightSlice = { id: this.nextId++, request };
-    this.inFlight = slice;
-    const done = request.vectors.length;
-    const texts = request.texts.slice(done, done + WORKER_SLICE_SIZE);
-    this.ensureWorker().then(
-      (worker) => {
-        if (this.inFlight !== slice) return; // failed or closed meanwhile
-        worker.ref();
-        worker.postMessage({ id: slice.id, texts });
-      },
-      (error: unknown) => this.failEverything(error instanceof Error ? error : new Error(String(error))),
-    );
+    if (this.waiting.length === 0) for (const slot of this.slots) if (!slot.inFlight) slot.worker?.unref();
   }
 
-  private settleSlice(message: Exclude<FromWorker, { type: 'ready' }>): void {
-    const slice = this.inFlight;
+  private settleSlice(slot: Slot, message: Exclude<FromWorker, { type: 'ready' }>): void {
+    const slice = slot.inFlight;
     if (!slice || slice.id !== message.id) return;
-    this.inFlight = undefined;
+    slot.inFlight = undefined;
+    slot.slices++;
     const { request } = slice;
     if (message.type === 'failure') {
-      request.reject(new Error(`local embedding failed: ${message.message}`));
-    } else {
-      request.vectors.push(...message.vectors);
-      if (request.vectors.length === request.texts.length) request.resolve(request.vectors);
-      else this.waiting.push(request); // back of the line: requests take turns
+      this.fail(request, new Error(`local embedding failed: ${message.message}`));
+    } else if (!request.settled) {
+      message.vectors.forEach((v, i) => (request.vectors[slice.offset + i] = v));
+      request.done += message.vectors.length;
+      if (request.done === request.texts.length) {
+        request.settled = true;
+        request.resolve(request.vectors);
+      }
     }
-    this.sendNextSlice();
+    this.dispatch();
   }
 
-  private failEverything(error: Error): void {
-    const pending = this.inFlight ? [this.inFlight.request, ...this.waiting] : [...this.waiting];
-    this.inFlight = undefined;
-    this.waiting.length = 0;
-    for (const request of pending) request.reject(error);
+  /** Rejects a request once, and takes its remaining slices off the queue. */
+  private fail(request: Request, error: Error): void {
+    if (request.settled) return;
+    request.settled = true;
+    const i = this.waiting.indexOf(request);
+    if (i >= 0) this.waiting.splice(i, 1);
+    request.reject(error);
   }
 }

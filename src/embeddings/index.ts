@@ -11,6 +11,8 @@ export interface EmbeddingConfig {
   model?: string;
   dimensions?: number;
   cacheSize: number;
+  /** Threads of the local embedder (default 1). */
+  threads?: number;
 }
 
 export const DEFAULT_OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small';
@@ -37,7 +39,7 @@ function createLocal(cfg: EmbeddingConfig): Promise<Embedder> {
         `${LOCAL_DIMENSIONS}-d vectors. Unset REFLECT_EMBEDDING_DIMENSIONS or set it to ${LOCAL_DIMENSIONS}.`,
     );
   }
-  return createLocalEmbedder();
+  return createLocalEmbedder({ threads: cfg.threads ?? 1 });
 }
 
 function createOpenAI(cfg: EmbeddingConfig, openai: OpenAI | undefined): Promise<Embedder> {

@@ -7,11 +7,13 @@ export const LOCAL_MODEL_NAME = 'local:all-MiniLM-L6-v2';
 export const LOCAL_DIMENSIONS = 384;
 
 /**
- * all-MiniLM-L6-v2 running offline in a worker thread. Texts past the model's 256-token window
- * are embedded window by window and averaged (see LONG_TEXT_POLICY in longTextWindows.ts).
+ * all-MiniLM-L6-v2 running offline in a pool of worker threads (REFLECT_EMBEDDING_THREADS; the
+ * model is bound to the thread that runs it, ~20 ms of CPU per short text). Texts past the
+ * model's 256-token window are embedded window by window and averaged (see LONG_TEXT_POLICY in
+ * longTextWindows.ts).
  */
-export async function createLocalEmbedder(): Promise<Embedder> {
-  const worker = await EmbeddingWorkerClient.start();
+export async function createLocalEmbedder(options: { threads?: number } = {}): Promise<Embedder & { threads(): { threadId: number | null; slices: number }[] }> {
+  const worker = await EmbeddingWorkerClient.start(options.threads ?? 1);
   if (worker.dimensions !== LOCAL_DIMENSIONS) {
     await worker.close();
     throw new Error(`the local model produced ${worker.dimensions}-d vectors; expected ${LOCAL_DIMENSIONS}`);
@@ -30,5 +32,6 @@ export async function createLocalEmbedder(): Promise<Embedder> {
       });
     },
     close: () => worker.close(),
+    threads: () => worker.threads(),
   };
 }
