@@ -20,16 +20,18 @@ interface Props {
   height?: number;
   /** Called with the index of the point clicked (e.g. to open the trace behind it). */
   onPointClick?: (index: number) => void;
-  /** Points shown as dots only (no lines between), e.g. a Q-value history. */
-  points?: boolean;
+  /** Each point a change that holds until the next (e.g. a Q-value history): steps, with every point shown. */
+  stepped?: boolean;
   /** x is a plain number (e.g. a Q-value bucket), not a time. */
   linear?: boolean;
 }
 
 const bars = uPlot.paths.bars!({ size: [0.6, 24] });
+/** A value that holds until the next change (a Q-value between reviews). */
+const steps = uPlot.paths.stepped!({ align: 1 });
 
 /** A uPlot time-series chart that follows its container's width. */
-export function Chart({ title, x, series, height = 200, onPointClick, points, linear }: Props) {
+export function Chart({ title, x, series, height = 200, onPointClick, stepped, linear }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const click = useRef(onPointClick);
   click.current = onPointClick;
@@ -55,8 +57,8 @@ export function Chart({ title, x, series, height = 200, onPointClick, points, li
           fill: s.bars ? `${s.color}cc` : undefined,
           width: s.bars ? 0 : 2,
           scale: s.unit ? 'unit' : 'y',
-          paths: s.bars ? bars : points ? () => null : undefined,
-          points: { show: points ? true : !s.bars && x.length < 40, size: points ? 9 : 5, fill: s.color },
+          paths: s.bars ? bars : stepped ? steps : undefined,
+          points: { show: stepped || (!s.bars && x.length < 40), size: stepped ? 9 : 5, fill: s.color },
           spanGaps: true,
         })),
       ],

@@ -108,7 +108,7 @@ function MemoryTable() {
           setOffset(0);
         }}
       >
-        {label} {sort === key ? (order === 'asc' ? '▲' : '▼') : ''}
+        {label} <span class={sort === key ? '' : 'muted'}>{sort === key ? (order === 'asc' ? '▲' : '▼') : '⇅'}</span>
       </button>
     </th>
   );
@@ -159,7 +159,7 @@ function MemoryTable() {
         <button type="button" class="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
           ← Previous
         </button>
-        <span class="muted">{list.data?.total != null ? `${list.data.total.toLocaleString()} memories` : ''}</span>
+        <span class="muted">{list.data?.total != null ? `${list.data.total.toLocaleString()} ${list.data.total === 1 ? 'memory' : 'memories'}` : ''}</span>
         <button type="button" class="secondary" disabled={items.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
           Next →
         </button>

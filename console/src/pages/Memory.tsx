@@ -145,7 +145,7 @@ function QHistory({ memory }: { memory: Memory }) {
         title="Q-value history (click a point to open the run that moved it)"
         x={points.map((p) => Date.parse(p.at) / 1000)}
         series={[{ label: 'Q', color: '#2f5bd3', values: points.map((p) => p.q), unit: true }]}
-        points={points.length < 3}
+        stepped
         onPointClick={(i) => {
           const trace = points[i]?.trace;
           if (trace) route(`/traces/${trace}`);

@@ -196,8 +196,8 @@ function ReviewError({ error }: { error: unknown }) {
     return (
       <div class="error conflict" role="alert">
         <strong>409 Conflict — not reviewed: </strong>
-        {error.code === 'trace_leased' ? 'another reviewer has this trace open. ' : 'this trace already has a review. '}
-        {error.message} Press <kbd>j</kbd> for the next trace.
+        {error.code === 'trace_leased' ? 'another reviewer has this trace open' : 'this trace already has a review'} ({error.message.replace(/\.$/, '')}). Press <kbd>j</kbd> for
+        the next trace.
       </div>
     );
   }

@@ -12,7 +12,9 @@ export function TracesPage() {
   const [filter, setFilter] = useState<TraceFilter>({});
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const list = useAsync(() => api.traces(filter, cursor, PAGE), [JSON.stringify(filter), cursor]);
+  // Bumped by Apply, so applying the same filters again reloads (e.g. to see reviews processed).
+  const [version, setVersion] = useState(0);
+  const list = useAsync(() => api.traces(filter, cursor, PAGE), [JSON.stringify(filter), cursor, version]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
   const [bulk, setBulk] = useState<{ busy: boolean; error: unknown; result: BulkReviewResult | null }>({ busy: false, error: null, result: null });
@@ -23,6 +25,7 @@ export function TracesPage() {
     const clean = Object.fromEntries(Object.entries(draft).filter(([, v]) => v)) as TraceFilter;
     for (const k of ['created_after', 'created_before'] as const) if (clean[k]) clean[k] = new Date(clean[k]!).toISOString();
     setFilter(clean);
+    setVersion(version + 1);
     setCursors([null]);
     setSelected(new Set());
     setAllMatching(false);
