@@ -57,6 +57,10 @@ export class ReflectHttp {
     return this.call('POST', '/v1/memories', body);
   }
 
+  listOldest(limit: number): Promise<MemoryResult[]> {
+    return this.call('GET', `/v1/memories?limit=${Math.min(limit, 500)}&sort=created_at&order=asc`);
+  }
+
   getMemory(id: string): Promise<MemoryResult> {
     return this.call('GET', `/v1/memories/${id}`);
   }
@@ -73,10 +77,10 @@ export class ReflectHttp {
   /** As the SDK's create_trace_and_wait: polls until the review is processed (or failed). */
   async waitForTrace(id: string, timeoutMs = 60_000): Promise<TraceResult> {
     const deadline = Date.now() + timeoutMs;
-    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
       const trace = await this.call<TraceResult>('GET', `/v1/traces/${id}`);
       if (trace.review_status === 'reviewed') return trace;
-      if (trace.ingest_status === 'failed') throw new Error(`trace ${id} failed: ${trace.last_ingest_error}`);
+      if (trace.ingest_status === 'failed') throw new Error(`trace ${id} failed: ${trace.last_ingest_error?.slice(0, 500)}`);
       if (Date.now() > deadline) throw new Error(`trace ${id} not reviewed within ${timeoutMs} ms`);
       await sleep(delay);
     }

@@ -149,7 +149,9 @@ export async function runEpisodes(
   const q: QPoint[] = [];
   const readQ = async (episode: number) => {
     const tracked = seedIds.filter((id) => info.get(id)!.seeded!.role !== 'neutral' || info.get(id)!.seeded!.drifts);
-    const values = await Promise.all(tracked.map((id) => http.getMemory(id)));
+    // The seeded memories were created first, so the oldest page holds them all: one request.
+    const oldest = new Map((await http.listOldest(seedIds.length)).map((m) => [m.id, m]));
+    const values = await Promise.all(tracked.map((id) => oldest.get(id) ?? http.getMemory(id)));
     values.forEach((m, i) => {
       const mi = info.get(tracked[i]!)!;
       q.push({ scenario: scenario.name, arm: arm.name, seed, episode, cluster: mi.cluster, memory: m.id, seeded_role: mi.seeded!.role, role_now: roleOf(m.id, mi.cluster, episode), q: m.q_value });

@@ -31,11 +31,12 @@ export const MCP_RETRIEVE_LIMIT = 20;
 
 // What the agent sees. Each call is then parsed with the REST body schema, so the REST rules
 // (lengths, blank strings, defaults such as mmr_lambda) apply unchanged.
-const retrieveMemoriesInput = {
+// λ's default is the server's (REFLECT_DEFAULT_LAMBDA); no similarity_threshold, so the relevance gate applies as for REST.
+const retrieveMemoriesInput = (defaultLambda: number) => ({
   query: z.string().min(1).describe('The task at hand; memories of similar past tasks are returned'),
   limit: z.number().int().min(1).max(MCP_RETRIEVE_LIMIT).default(5).describe(`How many memories, 1..${MCP_RETRIEVE_LIMIT}`),
-  lambda_: z.number().min(0).max(1).default(0.5).describe('Blend: 0 = pure similarity, 1 = pure Q-value (learned usefulness)'),
-};
+  lambda_: z.number().min(0).max(1).default(defaultLambda).describe('Blend: 0 = pure similarity, 1 = pure Q-value (learned usefulness)'),
+});
 
 // The trajectory message is spelled out rather than reusing the REST `Message` schema: that one
 // carries an OpenAPI id, which would put a `$ref` in the input schema, and clients hand input
@@ -89,7 +90,7 @@ export function createMcpServer(services: McpServices, caller: McpCaller): McpSe
       description:
         'Lessons learned from past runs of similar tasks, best first (ranked by similarity blended with learned usefulness). ' +
         'Call before starting a task; pass the returned ids to create_memory afterwards.',
-      inputSchema: retrieveMemoriesInput,
+      inputSchema: retrieveMemoriesInput(services.memories.retrieval.lambda),
       outputSchema: { memories: z.array(memory) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },

@@ -106,15 +106,21 @@ export const queryMemoriesBody = z
   .object({
     task: nonBlank(100_000),
     limit: z.number().int().min(1).max(100).default(10),
-    lambda_: unitInterval.optional().describe('Blend: 0 = pure similarity, 1 = pure Q-value (default 0.5)'),
+    lambda_: unitInterval.optional().describe('Blend: 0 = pure similarity, 1 = pure Q-value (default REFLECT_DEFAULT_LAMBDA, 0.5)'),
     lambda: unitInterval.optional().describe('Alias of lambda_'),
     metadata_filter: jsonObject(METADATA_FILTER_MAX_KEYS)
       .nullish()
       .describe(`Metadata conditions, all of which must hold; at most ${METADATA_FILTER_MAX_KEYS} keys`),
-    similarity_threshold: z.number().min(-1).max(1).nullish(),
+    similarity_threshold: z
+      .number()
+      .min(-1)
+      .max(1)
+      .nullish()
+      .describe('Drop memories less similar than this; null = no threshold; omitted = the server\'s relevance gate (REFLECT_DEFAULT_SIMILARITY_*)'),
     mmr_lambda: unitInterval.default(0.7).describe('1 = no diversification'),
   })
-  .transform(({ lambda, lambda_, ...rest }) => ({ ...rest, lambda_: lambda_ ?? lambda ?? 0.5 }))
+  // lambda_ stays undefined when not given: the service applies REFLECT_DEFAULT_LAMBDA.
+  .transform(({ lambda, lambda_, ...rest }) => ({ ...rest, lambda_: lambda_ ?? lambda }))
   .meta({
     example: { task: 'Count the orders placed in April', limit: 5, lambda_: 0.5, metadata_filter: { tags: 'sql' } },
   });

@@ -34,7 +34,8 @@ async function query(body: Record<string, unknown>, project?: string) {
 
 beforeAll(async () => {
   fake = await startFakeOpenAI({ vectors: VECTORS, embeddingDimensions: 3 });
-  t = await buildTestApp({ OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseURL, REFLECT_EMBEDDING_PROVIDER: 'openai', LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
+  // The contract's formula over every memory: the default relevance gate (test/memories/relevanceGate.test.ts) is off here.
+  t = await buildTestApp({ OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseURL, REFLECT_EMBEDDING_PROVIDER: 'openai', REFLECT_DEFAULT_SIMILARITY_FLOOR: 'none', LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
   key = await t.masterKey();
   ids.east = await createMemory('memory east', 0.1, { metadata: { lang: 'sql', tags: ['db', 'dates'] }, result: 'pass' });
   ids.northEast = await createMemory('memory north-east', 0.9, { metadata: { lang: 'python', tags: ['db'] }, result: 'fail' });
