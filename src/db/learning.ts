@@ -44,7 +44,7 @@ export interface AppliedReview {
  * after it, or the history would not read as a chain of q values.
  */
 export async function storeMemoryAndApplyReview(
-  db: Db,
+  db: Pick<Db, 'execute'>,
   input: { traceId: string; memory: ReflectionMemory; retrievedMemoryIds: string[]; reward: number; alpha: number },
 ): Promise<AppliedReview> {
   const m = input.memory;

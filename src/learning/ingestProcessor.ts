@@ -1,18 +1,24 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
-import { storeMemoryAndApplyReview } from '../db/learning.js';
 import { claimTraceAttempt, recordAttemptFailure } from '../db/traces.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { RetryLaterError, type IngestJob, type JobProcessor } from '../queue/jobQueue.js';
 import type { Message } from '../traces/trajectory.js';
 import { tagsOf } from '../memories/tags.js';
 import type { JobOutcome } from '../observability/metrics.js';
+import type { ConsolidationSettings } from '../db/consolidation.js';
+import { storeReviewedLesson } from './consolidation.js';
+import type { MemoryMerger } from './memoryMerger.js';
 import type { Reflector } from './reflection.js';
 import { ReflectionError } from './reflectionOutput.js';
 
 export interface IngestDeps {
   db: Db;
   reflector: Reflector;
+  /** Rewrites a lesson merged into a near-duplicate memory. */
+  merger: MemoryMerger;
+  /** The server's consolidation defaults (projects may override them). */
+  consolidation: ConsolidationSettings;
   embedder: Embedder;
   maxAttempts: number;
   log: FastifyBaseLogger;
@@ -22,7 +28,8 @@ export interface IngestDeps {
 
 /**
  * Processes the review of one trace: reflection and embedding → one statement that stores the
- * memory and applies the Q-updates. Every attempt is counted on the trace; a failure either
+ * memory (or merges it into a near-duplicate, see storeReviewedLesson) and applies the
+ * Q-updates. Every attempt is counted on the trace; a failure either
  * asks the queue for another attempt or, at the last one, marks the trace `failed`.
  */
 export function createIngestProcessor(deps: IngestDeps): JobProcessor {
@@ -55,8 +62,12 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
       }),
       deps.embedder.embed([trace.task]),
     ]);
-    const outcome = await storeMemoryAndApplyReview(deps.db, {
+    const consolidation = { db: deps.db, merger: deps.merger, defaults: deps.consolidation, dimensions: deps.embedder.dimensions };
+    const outcome = await storeReviewedLesson(consolidation, {
       traceId,
+      projectId: trace.projectId,
+      reflection,
+      passed,
       retrievedMemoryIds: trace.retrievedMemoryIds,
       reward: passed ? 1 : 0,
       alpha: trace.reviewAlpha!,
@@ -78,7 +89,7 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
       },
     });
     deps.log.info(
-      { traceId, memoryId: outcome.memoryId, applied: outcome.applied, qUpdates: outcome.qUpdates.length, attempt: trace.ingestAttempts },
+      { traceId, memoryId: outcome.memoryId, applied: outcome.applied, merged: outcome.merged, qUpdates: outcome.qUpdates.length, attempt: trace.ingestAttempts },
       'review processed',
     );
     return 'completed';

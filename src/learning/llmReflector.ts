@@ -69,7 +69,7 @@ const MAX_QUOTED_BODY_CHARS = 200;
  * The answer's text. A 200 that is not a chat completion (the client hands back a non-JSON body
  * as a string, e.g. a proxy's HTML page) is a gateway in the way, which goes away like a 5xx.
  */
-function completionContent(completion: unknown, apiKey?: string): string {
+export function completionContent(completion: unknown, apiKey?: string): string {
   const choices = (completion as { choices?: unknown } | null)?.choices;
   if (!Array.isArray(choices)) {
     const body = typeof completion === 'string' ? completion : JSON.stringify(completion) ?? String(completion);

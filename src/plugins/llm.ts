@@ -8,12 +8,15 @@ import { createOpenAIClient } from '../llm/openaiClient.js';
 import { createLlmReflector } from '../learning/llmReflector.js';
 import type { Reflector } from '../learning/reflection.js';
 import { createTemplateReflector } from '../learning/templateReflector.js';
+import { createLlmMemoryMerger, createTemplateMemoryMerger, type MemoryMerger } from '../learning/memoryMerger.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The OpenAI-compatible client, when OPENAI_API_KEY is set. */
     openai: OpenAI | undefined;
     reflector: Reflector;
+    /** Rewrites two near-duplicate lessons as one (consolidation); a template merge without a key. */
+    memoryMerger: MemoryMerger;
     /** Whether the LLM endpoint answers (for /ready; checked once the server listens). */
     llmEndpoint: LlmEndpointCheck;
   }
@@ -46,6 +49,7 @@ export default fp(
       'reflector',
       client ? createLlmReflector({ client, model: llm.model, maxPromptChars: llm.maxPromptChars }) : createTemplateReflector(),
     );
+    app.decorate('memoryMerger', client ? createLlmMemoryMerger({ client, model: llm.model }) : createTemplateMemoryMerger());
   },
   { name: 'llm', dependencies: ['metrics'] },
 );

@@ -18,6 +18,8 @@ export default fp(
       createIngestProcessor({
         db: app.database.db,
         reflector: app.reflector,
+        merger: app.memoryMerger,
+        consolidation: opts.config.consolidation,
         embedder: app.embedder,
         maxAttempts: ingest.attempts,
         log: app.log.child({ component: 'worker' }),

@@ -6,6 +6,7 @@ import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
+import projectSettingsRoutes from './projectSettings.js';
 import reviewQueueRoutes from './reviewQueue.js';
 import statsRoutes from './stats.js';
 import traceRoutes from './traces.js';
@@ -15,6 +16,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(apiKeyRoutes);
   await app.register(projectRoutes);
+  await app.register(projectSettingsRoutes);
   await app.register(traceRoutes);
   await app.register(reviewQueueRoutes);
   await app.register(statsRoutes);

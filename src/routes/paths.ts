@@ -10,6 +10,7 @@ export const PATHS = {
   apiKey: ['/v1/api-keys/:id'],
   apiKeyRevoke: ['/v1/api-keys/:id/revoke'],
   projects: ['/v1/projects'],
+  projectSettings: ['/v1/projects/:project/settings'],
   traces: ['/v1/traces'],
   tracesBulkReview: ['/v1/traces/bulk-review'],
   trace: ['/v1/traces/:id'],

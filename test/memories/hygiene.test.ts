@@ -8,7 +8,8 @@ import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI.js';
 // what stays listed, and the history that records each change with who made it.
 const VECTORS: Record<string, number[]> = {
   'rotate the api keys': [1, 0, 0],
-  'renew the tls certificate': [0, 1, 0],
+  // Near the first: a retrieval gate on similarity would keep it.
+  'renew the tls certificate': [0.8, 0.6, 0],
   'clean the build cache': [0, 0, 1],
 };
 

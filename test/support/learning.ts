@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { createOpenAIEmbedder } from '../../src/embeddings/openaiEmbedder.js';
 import type { TraceWire } from '../../src/traces/models.js';
 import { buildTestApp, eventually, type TestApp } from './app.js';
-import { startFakeOpenAI, type ChatRequestBody, type FakeOpenAI, type RecordedRequest } from './fakeOpenAI.js';
+import { startFakeOpenAI, type ChatRequestBody, type FakeOpenAI, type FakeOpenAIOptions, type RecordedRequest } from './fakeOpenAI.js';
 import { startRedis, type RedisServer } from './redis.js';
 
 export type Transport = 'embedded' | 'redis';
@@ -27,6 +27,8 @@ export interface LoopOptions {
   llm?: boolean;
   /** A database opened by useSharedDatabase() (the app does not close it). */
   database?: SharedDatabase;
+  /** Options of the fake OpenAI server (scripted chat replies, fixed vectors). */
+  fake?: FakeOpenAIOptions;
 }
 
 export interface SharedDatabase {
@@ -71,7 +73,7 @@ export function llmEnv(fake: FakeOpenAI): Record<string, string> {
 export function useLoopApp(transport: Transport, options: LoopOptions = {}): LoopFixture {
   const fixture = {} as LoopFixture;
   beforeAll(async () => {
-    fixture.fake = await startFakeOpenAI();
+    fixture.fake = await startFakeOpenAI(options.fake);
     fixture.redis = transport === 'redis' ? await startRedis() : undefined;
     const env = {
       ...(options.llm === false ? {} : llmEnv(fixture.fake)),
