@@ -311,6 +311,39 @@ export const memoryEvents = pgTable(
   (t) => [index('memory_events_memory_idx').on(t.memoryId, t.createdAt)],
 );
 
+/**
+ * A project's Skill: one Markdown guide (YAML front-matter) distilled from its best memories.
+ * Every build or refinement is a new version; all are kept. `building` until the background
+ * build finishes (`ready`) or fails (`failed`, with `error`).
+ */
+export const skills = pgTable(
+  'skills',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    status: text('status').$type<'building' | 'ready' | 'failed'>().notNull().default('building'),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** The whole guide: front-matter and body. */
+    markdown: text('markdown').notNull().default(''),
+    /** `llm` or `template`: how the body was written. */
+    source: text('source'),
+    /** Counts and ids of the memories it was built from. */
+    builtFrom: jsonb('built_from').$type<Record<string, unknown>>().notNull().default({}),
+    /** What the caller asked a refinement to change. */
+    instructions: text('instructions'),
+    error: text('error'),
+    requestedByKeyId: uuid('requested_by_key_id'),
+    requestedByLabel: text('requested_by_label'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('skills_project_version_key').on(t.projectId, t.version)],
+);
+
 export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge'] as const;
 export type MemoryEventKind = (typeof MEMORY_EVENT_KINDS)[number];
 
@@ -326,4 +359,5 @@ export type MentalModelRow = typeof mentalModels.$inferSelect;
 export type DirectiveRow = typeof directives.$inferSelect;
 export type QValueUpdateRow = typeof qValueUpdates.$inferSelect;
 export type MemoryEventRow = typeof memoryEvents.$inferSelect;
+export type SkillRow = typeof skills.$inferSelect;
 export type LlmCallRow = typeof llmCalls.$inferSelect;
