@@ -148,16 +148,19 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
         if (!now.reviewResult && now.lease) throw traceLeased(now.lease.label);
         throw conflict('Trace has already been reviewed');
       }
+      // Read before enqueueing: the answer shows the trace as queued, not wherever a fast worker has taken it.
+      const queued = await this.get(project, id);
       await enqueue(row);
-      return this.get(project, id);
+      return queued;
     },
 
     async retry(project: ProjectRow, id: string): Promise<TraceView> {
       const existing = await this.get(project, id);
       const row = await requeueFailedTrace(db, project.id, id);
       if (!row) throw conflict(`Only a failed trace can be retried; this one is ${existing.ingestStatus}`);
+      const queued = await this.get(project, id);
       await enqueue(row);
-      return this.get(project, id);
+      return queued;
     },
   };
 }
