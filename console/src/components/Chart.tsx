@@ -10,6 +10,8 @@ export interface ChartSeries {
   bars?: boolean;
   /** Draw on a 0–1 scale (rates, Q-values). */
   unit?: boolean;
+  /** Draw against a second axis on the right (another unit, e.g. tokens beside calls). */
+  right?: boolean;
 }
 
 interface Props {
@@ -27,6 +29,9 @@ interface Props {
 }
 
 const bars = uPlot.paths.bars!({ size: [0.6, 24] });
+/** Two bar series side by side (e.g. pass and fail of one day). */
+const leftBars = uPlot.paths.bars!({ size: [0.3, 12], align: -1 });
+const rightBars = uPlot.paths.bars!({ size: [0.3, 12], align: 1 });
 /** A value that holds until the next change (a Q-value between reviews). */
 const steps = uPlot.paths.stepped!({ align: 1 });
 
@@ -39,15 +44,22 @@ export function Chart({ title, x, series, height = 200, onPointClick, stepped, l
   useEffect(() => {
     const el = box.current;
     if (!el) return;
+    const barSeries = series.filter((s) => s.bars).length;
+    const scaleOf = (s: ChartSeries) => (s.unit ? 'unit' : s.right ? 'right' : 'y');
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
       legend: { live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 8 } },
-      scales: { x: { time: !linear }, unit: { range: [0, 1] } },
+      scales: {
+        // Bars are centred on their x: half a step of room on either side keeps the first and last whole.
+        x: { time: !linear, range: barSeries && x.length > 1 ? (_u, min, max) => [min - (x[1]! - x[0]!) / 2, max + (x[1]! - x[0]!) / 2] : undefined },
+        unit: { range: [0, 1] },
+      },
       axes: [
         { stroke: '#5b6478', grid: { stroke: '#eceef3' } },
-        { stroke: '#5b6478', grid: { stroke: '#eceef3' }, scale: series.some((s) => !s.unit) ? 'y' : 'unit' },
+        { stroke: '#5b6478', grid: { stroke: '#eceef3' }, scale: series.some((s) => !s.unit && !s.right) ? 'y' : 'unit' },
+        ...(series.some((s) => s.right) ? [{ stroke: '#5b6478', grid: { show: false }, scale: 'right', side: 1 }] : []),
       ],
       series: [
         {},
@@ -56,8 +68,8 @@ export function Chart({ title, x, series, height = 200, onPointClick, stepped, l
           stroke: s.color,
           fill: s.bars ? `${s.color}cc` : undefined,
           width: s.bars ? 0 : 2,
-          scale: s.unit ? 'unit' : 'y',
-          paths: s.bars ? bars : stepped ? steps : undefined,
+          scale: scaleOf(s),
+          paths: s.bars ? (barSeries === 2 ? (series.indexOf(s) === 0 ? leftBars : rightBars) : bars) : stepped ? steps : undefined,
           points: { show: stepped || (!s.bars && x.length < 40), size: stepped ? 9 : 5, fill: s.color },
           spanGaps: true,
         })),

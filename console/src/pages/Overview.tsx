@@ -40,17 +40,17 @@ export function OverviewPage() {
         <Chart title="Pass rate per day (the learning curve)" x={x} series={[{ label: 'pass rate', color: PASS, values: s.days.map((d) => d.pass_rate), unit: true }]} />
         <Chart title="Memories created per day" x={x} series={[{ label: 'memories', color: BLUE, values: s.days.map((d) => d.memories_created), bars: true }]} />
         <Chart
-          title="LLM calls and tokens per day"
+          title="LLM calls (bars, left) and tokens (lines, right) per day"
           x={x}
           series={[
             { label: 'calls', color: AMBER, values: s.days.map((d) => d.llm_calls), bars: true },
-            { label: 'tokens in (k)', color: BLUE, values: s.days.map((d) => d.tokens_in / 1000) },
-            { label: 'tokens out (k)', color: '#7a4fd3', values: s.days.map((d) => d.tokens_out / 1000) },
+            { label: 'tokens in', color: BLUE, values: s.days.map((d) => d.tokens_in), right: true },
+            { label: 'tokens out', color: '#7a4fd3', values: s.days.map((d) => d.tokens_out), right: true },
           ]}
         />
         <Chart
-          title="Q-value distribution (memories per bucket; x = bucket start)"
-          x={s.q_histogram.map((b) => b.from)}
+          title="Q-value distribution (memories per 0.1 of Q)"
+          x={s.q_histogram.map((b) => (b.from + b.to) / 2)}
           series={[{ label: 'memories', color: BLUE, values: s.q_histogram.map((b) => b.count), bars: true }]}
           linear
         />
