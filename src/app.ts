@@ -11,6 +11,7 @@ import database from './plugins/database.js';
 import embedder from './plugins/embedder.js';
 import errors from './plugins/errors.js';
 import llm from './plugins/llm.js';
+import llmUsage from './plugins/llmUsage.js';
 import metrics from './plugins/metrics.js';
 import queue from './plugins/queue.js';
 import rateLimit from './plugins/rateLimit.js';
@@ -76,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(errors);
   await app.register(metrics, { config });
   await app.register(database, { config, database: options.database });
+  await app.register(llmUsage, { config });
   await app.register(llm, { config });
   await app.register(embedder, { config, embedder: options.embedder });
   await app.register(queue, { config });

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
 import { claimTraceAttempt, recordAttemptFailure } from '../db/traces.js';
 import type { Embedder } from '../embeddings/embedder.js';
+import { withFreshLlmCallContext } from '../llm/usage/context.js';
 import { RetryLaterError, type IngestJob, type JobProcessor } from '../queue/jobQueue.js';
 import type { Message } from '../traces/trajectory.js';
 import { tagsOf } from '../memories/tags.js';
@@ -37,7 +38,8 @@ export function createIngestProcessor(deps: IngestDeps): JobProcessor {
     const started = performance.now();
     let outcome: JobOutcome = 'retry';
     try {
-      outcome = await processAttempt(deps, job);
+      // Its LLM calls are logged as this trace's reflection (not as the request that queued it).
+      outcome = await withFreshLlmCallContext({ purpose: 'reflection', traceId: job.traceId }, () => processAttempt(deps, job));
     } finally {
       deps.observe?.(outcome, (performance.now() - started) / 1000);
     }

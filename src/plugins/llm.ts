@@ -15,10 +15,10 @@ declare module 'fastify' {
     /** The OpenAI-compatible client, when OPENAI_API_KEY is set. */
     openai: OpenAI | undefined;
     reflector: Reflector;
-    /** Rewrites two near-duplicate lessons as one (consolidation); a template merge without a key. */
-    memoryMerger: MemoryMerger;
     /** Whether the LLM endpoint answers (for /ready; checked once the server listens). */
     llmEndpoint: LlmEndpointCheck;
+    /** Rewrites two near-duplicate lessons as one (consolidation); a template merge without a key. */
+    memoryMerger: MemoryMerger;
   }
 }
 
@@ -26,7 +26,7 @@ declare module 'fastify' {
 export default fp(
   async function llm(app: FastifyInstance, opts: { config: Config }) {
     const { llm } = opts.config;
-    const client = createOpenAIClient(llm, app.metrics.observeLlmCall);
+    const client = createOpenAIClient(llm, app.metrics.observeLlmCall, app.llmUsage.begin);
     if (!client) {
       app.log.warn(
         'OPENAI_API_KEY is not set: reflections are built from a template (task, outcome, feedback) instead of an LLM. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM or LiteLLM) for real reflections.',
@@ -51,5 +51,5 @@ export default fp(
     );
     app.decorate('memoryMerger', client ? createLlmMemoryMerger({ client, model: llm.model }) : createTemplateMemoryMerger());
   },
-  { name: 'llm', dependencies: ['metrics'] },
+  { name: 'llm', dependencies: ['metrics', 'llmUsage'] },
 );

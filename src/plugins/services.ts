@@ -5,6 +5,8 @@ import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
 import { createProjectSettingsService, type ProjectSettingsService } from '../projects/settings.js';
+import { createLlmGuideWriter, createTemplateGuideWriter } from '../skills/guide.js';
+import { createSkillService, type SkillService } from '../skills/service.js';
 import { createReviewQueueService, type ReviewQueueService } from '../reviewQueue/service.js';
 import { createStatsService, type StatsService } from '../stats/service.js';
 import { createLlmCallService, type LlmCallService } from '../llm/usage/service.js';
@@ -20,6 +22,7 @@ declare module 'fastify' {
     traces: TraceService;
     projects: ProjectService;
     projectSettings: ProjectSettingsService;
+    skills: SkillService;
     reviewQueue: ReviewQueueService;
     stats: StatsService;
     llmCalls: LlmCallService;
@@ -48,6 +51,14 @@ export default fp(
     );
     app.decorate('projects', createProjectService({ db: app.database.db }));
     app.decorate('projectSettings', createProjectSettingsService({ db: app.database.db, defaults: app.config.consolidation }));
+    const skills = createSkillService({
+      db: app.database.db,
+      writer: app.openai ? createLlmGuideWriter({ client: app.openai, model: app.config.llm.model }) : createTemplateGuideWriter(),
+      maxMemories: app.config.skill.maxMemories,
+      log: app.log.child({ component: 'skills' }),
+    });
+    app.decorate('skills', skills);
+    app.addHook('onClose', () => skills.close());
     app.decorate('stats', createStatsService({ db: app.database.db }));
     app.decorate('llmCalls', createLlmCallService({ db: app.database.db }));
     app.decorate('memories', createMemoryService({ db: app.database.db, embedder: app.embedder, retrieval: app.config.retrieval, redactor }));

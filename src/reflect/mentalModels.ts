@@ -9,6 +9,7 @@ import { iso, isoOrNull } from '../http/schemas.js';
 import type { CreateMentalModelBody, MentalModelWire, UpdateMentalModelBody } from './bankModels.js';
 import { reflectBody } from './models.js';
 import type { ReflectService } from './service.js';
+import { withLlmCallContext } from '../llm/usage/context.js';
 import { tagMatchCondition, type TagMatch } from './tagFilter.js';
 
 export function toMentalModelWire(row: MentalModelRow, bankId: string): MentalModelWire {
@@ -104,16 +105,18 @@ export function createMentalModelService(deps: { db: Db; embedder: Embedder; ref
     async refresh(project: ProjectRow, id: string): Promise<{ operationId: string; row: MentalModelRow }> {
       const model = await get(project, id);
       const tagged = model.tags.length > 0;
-      const answer = await deps.reflect.reflect(
-        project,
-        reflectBody.parse({
-          query: model.sourceQuery,
-          budget: 'mid',
-          max_tokens: model.maxTokens,
-          tags: tagged ? model.tags : null,
-          tags_match: tagged ? 'all_strict' : 'any',
-          exclude_mental_model_ids: [model.id],
-        }),
+      const answer = await withLlmCallContext({ purpose: 'mental_model_refresh' }, () =>
+        deps.reflect.reflect(
+          project,
+          reflectBody.parse({
+            query: model.sourceQuery,
+            budget: 'mid',
+            max_tokens: model.maxTokens,
+            tags: tagged ? model.tags : null,
+            tags_match: tagged ? 'all_strict' : 'any',
+            exclude_mental_model_ids: [model.id],
+          }),
+        ),
       );
       const row = await update(project, id, { content: answer.text, lastRefreshedAt: new Date() });
       return { operationId: randomUUID(), row };

@@ -5,6 +5,7 @@ import { listDirectives } from '../db/directives.js';
 import { countMentalModels } from '../db/mentalModels.js';
 import { directives as directivesTable, mentalModels, type ProjectRow } from '../db/schema.js';
 import type { Embedder } from '../embeddings/embedder.js';
+import { currentLlmCallContext, withLlmCallContext } from '../llm/usage/context.js';
 import { runReflectAgent } from './agent.js';
 import { llmNotConfigured } from './errors.js';
 import { BUDGET_TOOL_TURNS, type ReflectBody, type ReflectResponse } from './models.js';
@@ -67,21 +68,25 @@ export function createReflectService(deps: ReflectServiceDeps) {
         },
         evidence,
       );
-      const result = await runReflectAgent({
-        client: openai,
-        model: deps.model,
-        query: body.query,
-        context: body.context,
-        toolTurns: BUDGET_TOOL_TURNS[body.budget],
-        maxTokens: body.max_tokens,
-        responseSchema: body.response_schema ?? null,
-        directives,
-        mentalModels: mentalModelCount > 0,
-        executors,
-        evidence,
-        deadline,
-        timeoutMs: deps.timeoutMs,
-      });
+      // Logged as `reflect` unless a caller said what for (a mental-model refresh).
+      const llmContext = { projectId: project.id, purpose: currentLlmCallContext().purpose ?? 'reflect' };
+      const result = await withLlmCallContext(llmContext, () =>
+        runReflectAgent({
+          client: openai,
+          model: deps.model,
+          query: body.query,
+          context: body.context,
+          toolTurns: BUDGET_TOOL_TURNS[body.budget],
+          maxTokens: body.max_tokens,
+          responseSchema: body.response_schema ?? null,
+          directives,
+          mentalModels: mentalModelCount > 0,
+          executors,
+          evidence,
+          deadline,
+          timeoutMs: deps.timeoutMs,
+        }),
+      );
 
       // Without a done (the answer came from the last, tool-less call) it rests on all the evidence.
       const memoryIds = result.cited?.memoryIds ?? [...evidence.memories.keys()];

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authErrors, errorBody } from '../http/schemas.js';
+import { withLlmCallContext } from '../llm/usage/context.js';
 import { requestContext } from '../plugins/auth.js';
 import {
   createDirectiveBody,
@@ -41,7 +42,7 @@ const bankRoutes: FastifyPluginAsyncZod = async (app) => {
           response: { 200: reflectResponse, 400: errorBody, 500: errorBody, 504: errorBody, ...bankErrors },
         },
       },
-      async (request) => app.reflect.reflect(requestContext(request).project, request.body),
+      async (request) => withLlmCallContext({ requestId: request.id }, () => app.reflect.reflect(requestContext(request).project, request.body)),
     );
   }
 
@@ -121,7 +122,9 @@ const bankRoutes: FastifyPluginAsyncZod = async (app) => {
       },
       async (request) => {
         const { project } = requestContext(request);
-        const { operationId, row } = await app.mentalModels.refresh(project, request.params.mental_model_id);
+        const { operationId, row } = await withLlmCallContext({ requestId: request.id }, () =>
+          app.mentalModels.refresh(project, request.params.mental_model_id),
+        );
         return { operation_id: operationId, status: 'completed' as const, mental_model: toMentalModelWire(row, project.slug) };
       },
     );

@@ -7,8 +7,10 @@ import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
 import projectSettingsRoutes from './projectSettings.js';
+import skillRoutes from './skills.js';
 import reviewQueueRoutes from './reviewQueue.js';
 import statsRoutes from './stats.js';
+import llmCallRoutes from './llmCalls.js';
 import traceRoutes from './traces.js';
 
 /** Every route module; their paths come from the one table in ./paths.ts. */
@@ -20,7 +22,9 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(traceRoutes);
   await app.register(reviewQueueRoutes);
   await app.register(statsRoutes);
+  await app.register(llmCallRoutes);
   await app.register(memoryRoutes);
+  await app.register(skillRoutes);
   await app.register(bankRoutes);
   await app.register(mcpRoutes);
   // Its catch-all page route answers only what no API route does: the router prefers any static or parametric path.

@@ -18,6 +18,7 @@ export const PATHS = {
   traceRetry: ['/v1/traces/:id/retry'],
   reviewQueueClaim: ['/v1/review-queue/claim'],
   stats: ['/v1/stats'],
+  llmCalls: ['/v1/llm-calls'],
   memories: ['/v1/memories'],
   memory: ['/v1/memories/:id'],
   memoryHistory: ['/v1/memories/:id/history'],
@@ -25,6 +26,10 @@ export const PATHS = {
   memoryRestore: ['/v1/memories/:id/restore'],
   memoriesQuery: ['/v1/memories/query'],
   memoriesAugment: ['/v1/memories/augment'],
+  // The project's Skill: GET serves the SDK's get_skill; POST builds or refines it.
+  skill: ['/v1/skill'],
+  skillMarkdown: ['/v1/skill.md'],
+  skillVersions: ['/v1/skill/versions'],
   mcp: ['/mcp'],
   // The web console (console/): hashed assets, and its page for any other browser GET.
   consoleAssets: ['/assets/*'],
