@@ -6,6 +6,7 @@ import { bearerToken, tokenMatches } from '../auth/apiKeys.js';
 import type { Config } from '../config.js';
 import { countAllMemories } from '../db/memories.js';
 import { unauthorized } from '../http/errors.js';
+import { StartupError } from '../startupError.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 
 declare module 'fastify' {
@@ -56,7 +57,7 @@ export default fp(
       });
       // A busy port fails the start at once, naming the setting (a listen error is otherwise an unhandled event).
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(new Error(`REFLECT_METRICS_PORT=${port}: cannot listen on ${opts.config.host}:${port} (${err.message})`)));
+        server.once('error', (err) => reject(new StartupError('REFLECT_METRICS_PORT', `cannot listen on ${opts.config.host}:${port} (${err.message}); choose a free port`)));
         server.listen(port, opts.config.host, resolve);
       });
       app.metricsPort = (server.address() as AddressInfo).port;
