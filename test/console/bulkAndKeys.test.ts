@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/app.js';
+import { doneCitingFound, searchMemories } from '../reflect/support.js';
 import { useConsole } from './support.js';
 
-describe('console: bulk review, overview, keys', () => {
+describe('console: bulk review, overview, Hindsight, LLM usage, keys', () => {
   const f = useConsole();
 
   it('fails three selected traces in one action, with a result per trace', async () => {
@@ -46,6 +47,36 @@ describe('console: bulk review, overview, keys', () => {
     await expect(page.locator('.tile', { hasText: 'Traces' }).locator('.tile-value').textContent()).resolves.toBe('4');
     expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(5);
     await f.screenshot(page, 'overview');
+  });
+
+  it('adds and edits a directive, and the reflect playground shows the answer, cited memories and the agent steps', async () => {
+    const { page, signIn } = await f.newPage();
+    await signIn(f.key);
+    await page.click('nav.sidebar >> text=Hindsight');
+    await page.fill('input[aria-label="Directive name"]', 'Check the plan');
+    await page.fill('input[aria-label="Directive rule"]', 'Name the plan id before cancelling anything.');
+    await page.click('form:has(input[aria-label="Directive name"]) button[type=submit]');
+    await page.waitForSelector('.item >> text=Check the plan');
+    await page.click('.item:has-text("Check the plan") >> text=Deactivate');
+    await page.waitForSelector('.item.inactive >> text=Check the plan');
+
+    f.fake.enqueue(searchMemories('cancel the subscription'), doneCitingFound('Name the plan id before cancelling the subscription.'));
+    await page.fill('input[aria-label=Question]', 'What goes wrong when cancelling a subscription?');
+    await page.click('button[type=submit]:has-text("Reflect")');
+    await page.waitForSelector('.reflect-answer');
+    await expect(page.locator('.reflect-answer').textContent()).resolves.toContain('Name the plan id');
+    await expect(page.locator('.reflect-answer table').textContent()).resolves.toContain('search_memories');
+    expect(await page.locator('.reflect-answer .retrieved li').count()).toBeGreaterThan(0);
+    await f.screenshot(page, 'hindsight');
+  });
+
+  it('lists the LLM calls the reviews caused', async () => {
+    const { page, signIn } = await f.newPage();
+    await signIn(f.key);
+    await page.click('nav.sidebar >> text=LLM usage');
+    await page.waitForSelector('.table tbody tr');
+    await expect(page.locator('.table tbody').textContent()).resolves.toContain('reflection');
+    await f.screenshot(page, 'llm-usage');
   });
 
   it('creates a key (shown once), and a console signed in with it signs out when it is revoked', async () => {
