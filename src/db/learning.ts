@@ -83,7 +83,7 @@ export async function storeMemoryAndApplyReview(
     ), updated AS (
       UPDATE memories m
       SET q_value = LEAST(1, GREATEST(0, m.q_value + ${input.alpha}::float8 * (${input.reward}::float8 - m.q_value))),
-          updated_at = now()
+          use_count = m.use_count + 1, last_used_at = now(), updated_at = now()
       FROM locked
       WHERE m.id = locked.id
       RETURNING m.id, locked.q_value AS q_before, m.q_value AS q_after

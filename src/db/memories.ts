@@ -20,13 +20,17 @@ export async function getMemory(db: Db, projectId: string, id: string): Promise<
 export async function listMemories(
   db: Db,
   projectId: string,
-  page: { limit: number; offset: number; sort: 'created_at' | 'q_value'; order: 'asc' | 'desc' },
+  page: { limit: number; offset: number; sort: 'created_at' | 'q_value' | 'last_used_at'; order: 'asc' | 'desc' },
 ): Promise<{ rows: MemoryRow[]; total: number }> {
-  const column = page.sort === 'q_value' ? memories.qValue : memories.createdAt;
   const direction = page.order === 'asc' ? asc : desc;
+  const orderBy =
+    page.sort === 'last_used_at'
+      ? // Never used (null) last in both directions: "least recently used" means used, but long ago.
+        [sql`${memories.lastUsedAt} ${sql.raw(page.order === 'asc' ? 'ASC' : 'DESC')} NULLS LAST`, direction(memories.id)]
+      : [direction(page.sort === 'q_value' ? memories.qValue : memories.createdAt), direction(memories.id)];
   const where = eq(memories.projectId, projectId);
   const [rows, [total]] = await Promise.all([
-    db.select().from(memories).where(where).orderBy(direction(column), direction(memories.id)).limit(page.limit).offset(page.offset),
+    db.select().from(memories).where(where).orderBy(...orderBy).limit(page.limit).offset(page.offset),
     db.select({ n: count() }).from(memories).where(where),
   ]);
   return { rows, total: total!.n };

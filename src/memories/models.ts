@@ -47,6 +47,8 @@ export const memory = z
     invalidated_at: nullableTimestamp,
     invalidated_by: actorKey.nullable().describe('The key that invalidated it'),
     expires_at: nullableTimestamp,
+    use_count: z.number().int().describe('Times a reviewed run that retrieved this memory moved its Q-value'),
+    last_used_at: nullableTimestamp.describe('When that last happened'),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -91,7 +93,7 @@ export type CreateMemoryBody = z.infer<typeof createMemoryBody>;
 export const listMemoriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
-  sort: z.enum(['created_at', 'q_value']).default('created_at'),
+  sort: z.enum(['created_at', 'q_value', 'last_used_at']).default('created_at').meta({ description: 'last_used_at: never-used memories come last either way' }),
   order: z.enum(['asc', 'desc']).default('desc'),
 });
 export type ListMemoriesQuery = z.infer<typeof listMemoriesQuery>;

@@ -39,6 +39,8 @@ export function toMemoryWire(row: MemoryRow, ranking = { similarity: 0, score: 0
     invalidated_at: isoOrNull(row.invalidatedAt),
     invalidated_by: row.invalidatedByKeyId ? { key_id: row.invalidatedByKeyId, label: row.invalidatedByLabel ?? '' } : null,
     expires_at: isoOrNull(row.expiresAt),
+    use_count: row.useCount ?? 0,
+    last_used_at: isoOrNull(row.lastUsedAt ?? null),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
