@@ -9,6 +9,7 @@ import {
   type NearDuplicate,
 } from '../db/consolidation.js';
 import { storeMemoryAndApplyReview, type AppliedReview, type ReflectionMemory } from '../db/learning.js';
+import { withLlmCallContext } from '../llm/usage/context.js';
 import type { MemoryMerger } from './memoryMerger.js';
 import type { Reflection } from './reflection.js';
 
@@ -77,8 +78,11 @@ export async function storeReviewedLesson(deps: ConsolidationDeps, review: Revie
   };
   let twin = await findNearDuplicate(db, search);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const lesson: MergedLesson | undefined = twin
-      ? await deps.merger.merge({ existing: twin, incoming: review.reflection, task: review.memory.task, passed: review.passed })
+    const existing = twin;
+    const lesson: MergedLesson | undefined = existing
+      ? await withLlmCallContext({ purpose: 'memory_merge', projectId: review.projectId, traceId: review.traceId }, () =>
+          deps.merger.merge({ existing, incoming: review.reflection, task: review.memory.task, passed: review.passed }),
+        )
       : undefined;
     const prepared = twin;
     const outcome = await db.transaction(async (tx): Promise<{ done: StoredReview } | { now: NearDuplicate | undefined }> => {

@@ -12,6 +12,7 @@ import {
   topReviewedMemories,
 } from '../db/skills.js';
 import { ApiError, notFound } from '../http/errors.js';
+import { withFreshLlmCallContext } from '../llm/usage/context.js';
 import { isoOrNull, iso } from '../http/schemas.js';
 import { composeSkill, runs, type GuideWriter } from './guide.js';
 import type { SkillWire } from './models.js';
@@ -98,7 +99,10 @@ export function createSkillService(deps: { db: Db; writer: GuideWriter; maxMemor
         requestedByLabel: actor.label,
       });
       if (started.started) {
-        const job = build(project, started.row).finally(() => running.delete(job));
+        // Its LLM calls are logged as the Skill build's, not as the request that started it.
+        const job = withFreshLlmCallContext({ purpose: 'skill_build', projectId: project.id }, () => build(project, started.row)).finally(() =>
+          running.delete(job),
+        );
         running.add(job);
       }
       return started;

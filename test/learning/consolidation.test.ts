@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../support/app.js';
 import { defaultChat, type ChatRequestBody, type ScriptedReply } from '../support/fakeOpenAI.js';
 import { createTrace, getMemory, uniqueTask, useLoopApp, useSharedDatabase, waitForTrace, type LoopFixture } from '../support/learning.js';
 import { transports } from '../support/redis.js';
@@ -91,6 +92,11 @@ describe.each(transports())('consolidation with an LLM ($transport)', ({ transpo
     const merge = entries.find((e) => e.kind === 'merge')!;
     expect(merge).toMatchObject({ trace_id: second.id, actor: { type: 'learning_loop' }, detail: { evidence_count: 2, source: 'llm' } });
     expect(merge.detail.reflection_before).toMatch(/run passed/);
+    // The merge's LLM call is in the usage log, as this trace's memory merge.
+    await eventually(async () => {
+      const { rows } = await f.t.app.database.pool.query("select outcome from llm_calls where purpose = 'memory_merge' and trace_id = $1", [second.id]);
+      return rows.length === 1 && rows[0].outcome === 'ok' ? true : undefined;
+    });
 
     // A run of the same task that failed is another lesson: a memory of its own.
     const failed = await reviewed(f, task, 'fail');

@@ -99,6 +99,14 @@ describe('Skills with an LLM', () => {
       built_from: { strategies: 3, pitfalls: 2, runs: 5 },
     });
     expect(YAML.parse(skill.markdown.split('---')[1]!)).toEqual(front);
+    // Its LLM call is in the usage log as the project's Skill build.
+    await eventually(async () => {
+      const { rows } = await f.t.app.database.pool.query(
+        "select c.outcome from llm_calls c join projects p on p.id = c.project_id where c.purpose = 'skill_build' and p.slug = $1",
+        [project],
+      );
+      return rows.length === 1 && rows[0].outcome === 'ok' ? true : undefined;
+    });
   });
 
   it('refining builds a new version from the previous one; versions are kept, listed, and served as JSON or Markdown', async () => {
