@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/app.js';
 import { doneCitingFound, searchMemories } from '../reflect/support.js';
-import { useConsole } from './support.js';
+import { useConsole, type PageGlobals } from './support.js';
 
 describe('console: bulk review, overview, Hindsight, LLM usage, keys', () => {
   const f = useConsole();
@@ -101,7 +101,7 @@ describe('console: bulk review, overview, Hindsight, LLM usage, keys', () => {
     await reviewer.page.click('nav.sidebar >> text=Memories');
     await reviewer.page.waitForSelector('#api-key');
     await expect(reviewer.page.locator('.notice').textContent()).resolves.toContain('rejected');
-    expect(await reviewer.page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await reviewer.page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.length)).toBe(0);
     await f.screenshot(reviewer.page, 'signed-out-after-revoke');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reviewed, useConsole } from './support.js';
+import { reviewed, useConsole, type PageGlobals } from './support.js';
 
 // The loop a reviewer drives: a run arrives, is judged from the keyboard, becomes a memory at
 // q 0.5; a later run that retrieved that memory passes, and the memory's Q chart gains a point.
@@ -20,8 +20,8 @@ describe('console: review from the keyboard and watch a memory learn', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('nav.sidebar');
     expect(page.url()).not.toContain(f.key);
-    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(f.key.slice(-20));
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(f.key);
+    expect(await page.evaluate(() => JSON.stringify((globalThis as unknown as PageGlobals).localStorage))).not.toContain(f.key.slice(-20));
+    expect(await page.evaluate(() => Object.values((globalThis as unknown as PageGlobals).sessionStorage))).toContain(f.key);
     await expect(page.locator('.whoami code').textContent()).resolves.toBe(f.key.split('_').slice(0, 3).join('_'));
   });
 
@@ -125,5 +125,23 @@ describe('console: review from the keyboard and watch a memory learn', () => {
     await page.waitForSelector('.conflict');
     await expect(page.locator('.conflict').textContent()).resolves.toContain('409');
     await f.screenshot(page, 'review-conflict');
+  });
+
+  it('lets a master key switch between its projects', async () => {
+    const res = await fetch(`${f.server.baseUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.key}`, 'x-project-id': 'support-bot', 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'Answer a billing question', trajectory: 'Explained the invoice.' }),
+    });
+    expect(res.status).toBe(202);
+    const { page, signIn } = await f.newPage();
+    await signIn(f.key);
+    await page.click('nav.sidebar >> text=Traces');
+    await page.waitForSelector('.traces-table');
+    expect(await page.locator('.traces-table').textContent()).not.toContain('Answer a billing question');
+    await page.selectOption('#project-select', 'support-bot');
+    await page.waitForSelector('.traces-table >> text=Answer a billing question');
+    expect(await page.locator('.traces-table tbody tr').count()).toBe(1);
+    await f.screenshot(page, 'project-switch');
   });
 });

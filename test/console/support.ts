@@ -20,6 +20,21 @@ export const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'console');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
+/**
+ * What the tests touch inside the page. page.evaluate callbacks run in the browser, but this
+ * project type-checks with Node's globals only, so they reach the page's through this type.
+ */
+export interface PageGlobals {
+  __csp: string[];
+  __xss?: string;
+  document: {
+    addEventListener(type: 'securitypolicyviolation', listener: (e: { violatedDirective: string; blockedURI: string }) => void): void;
+    body: { insertAdjacentHTML(position: 'beforeend', html: string): void };
+  };
+  sessionStorage: { length: number } & Record<string, string>;
+  localStorage: Record<string, string>;
+}
+
 export interface ConsoleFixture {
   server: ServerProcess;
   fake: FakeOpenAI;
@@ -72,9 +87,9 @@ export function useConsole(): ConsoleFixture {
       contexts.push(context);
       // Before any page script: record CSP violations and whether injected markup ever ran.
       await context.addInitScript(() => {
-        const w = window as unknown as { __csp: string[] };
+        const w = globalThis as unknown as PageGlobals;
         w.__csp = [];
-        document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+        w.document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
       });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -84,7 +99,7 @@ export function useConsole(): ConsoleFixture {
         page,
         context,
         errors,
-        cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
+        cspViolations: () => page.evaluate(() => (globalThis as unknown as PageGlobals).__csp),
         async signIn(key: string) {
           await page.goto('/');
           await page.fill('#api-key', key);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useConsole } from './support.js';
+import { useConsole, type PageGlobals } from './support.js';
 
 // Trace contents are untrusted: whatever markup a trajectory holds must show as text and never run.
 const PAYLOADS = {
@@ -45,15 +45,15 @@ describe('console: a hostile trajectory renders inert', () => {
     await expect(page.locator('h1 + .trace-view').textContent()).resolves.toContain('<script>');
     expect(await page.locator('.content img, .content svg:not(.u-over svg), .content script').count()).toBe(0);
     expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined();
     expect(await cspViolations()).toEqual([]);
     await f.screenshot(page, 'xss-trace');
 
     // The second wall: markup that did reach the DOM as HTML still could not run its inline handler.
-    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<img src="/nope.png" onerror="window.__xss = \'csp\'">'));
-    await page.waitForFunction(() => (window as unknown as { __csp: string[] }).__csp.length > 0);
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.insertAdjacentHTML('beforeend', '<img src="/nope.png" onerror="window.__xss = \'csp\'">'));
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__csp.length > 0);
     expect((await cspViolations()).join('\n')).toMatch(/script-src/);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined();
     expect(errors).toEqual([]);
   });
 });
