@@ -613,6 +613,173 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{project}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's settings (consolidation of near-duplicate memories): its own values and what is in effect */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectSettings"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a project's settings; null returns a setting to the server's default */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Merge near-duplicate lessons at review time; null = follow the server default */
+                        consolidation_enabled?: boolean | null;
+                        /** @description Task-embedding cosine (0 < t ≤ 1) at or above which lessons of the same outcome merge; null = the server default */
+                        consolidation_threshold?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectSettings"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/traces": {
         parameters: {
             query?: never;
@@ -1079,6 +1246,451 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/review-queue/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim the oldest trace without a review that no other key has open (or the one after/before a given trace), leased to this key for REFLECT_REVIEW_LEASE_MS; ends its other leases. 204 when none is left */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Claim the next trace after this one in queue order (oldest first)
+                         */
+                        after?: string;
+                        /**
+                         * Format: uuid
+                         * @description Claim the previous trace before this one
+                         */
+                        before?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaimedTrace"];
+                    };
+                };
+                /** @description Nothing left to review */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** End this key's review-queue leases */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/traces/bulk-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review many traces (by id, or all matching a list filter, newest first): each is queued, or a conflict (already reviewed, or open by another reviewer), or not found */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description "pass" or "fail" ("success"/"failure" accepted as aliases)
+                         * @enum {string}
+                         */
+                        result: "pass" | "fail" | "success" | "failure";
+                        feedback_text?: string | null;
+                        alpha?: number | null;
+                        trace_ids: string[];
+                    } | {
+                        /**
+                         * @description "pass" or "fail" ("success"/"failure" accepted as aliases)
+                         * @enum {string}
+                         */
+                        result: "pass" | "fail" | "success" | "failure";
+                        feedback_text?: string | null;
+                        alpha?: number | null;
+                        filter: {
+                            /** @enum {string} */
+                            review_status?: "pending" | "reviewed";
+                            /** @enum {string} */
+                            ingest_status?: "queued" | "processing" | "completed" | "failed";
+                            model?: string;
+                            /** @description With metadata_value: traces whose metadata->>key equals the value */
+                            metadata_key?: string;
+                            metadata_value?: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T10:00:00Z
+                             */
+                            created_after?: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T10:00:00Z
+                             */
+                            created_before?: string;
+                            /** @description Case-insensitive substring of the task */
+                            q?: string;
+                        };
+                        /** @default 1000 */
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkReviewResult"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's overview: totals, reviews, pass rate, memories created and LLM usage per UTC day, Q-value histogram */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How many UTC days, up to today, the series covers */
+                    days?: number;
+                };
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectStats"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/llm-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The LLM calls the server made for this project, newest first; the next page is `cursor=<X-Next-Cursor>` */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description reflection, reflect, mental_model_refresh, … */
+                    purpose?: string;
+                    outcome?: "ok" | "error";
+                    created_after?: string;
+                    created_before?: string;
+                    limit?: number;
+                    /** @description The previous page's X-Next-Cursor response header */
+                    cursor?: string;
+                };
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LlmCall"][];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memories/query": {
         parameters: {
             query?: never;
@@ -1288,7 +1900,8 @@ export interface paths {
                 query?: {
                     limit?: number;
                     offset?: number;
-                    sort?: "created_at" | "q_value";
+                    /** @description last_used_at: never-used memories come last either way */
+                    sort?: "created_at" | "q_value" | "last_used_at";
                     order?: "asc" | "desc";
                 };
                 header?: {
@@ -1968,6 +2581,330 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's Skill (SDK get_skill): the latest ready version, or ?version=N (any status, to poll a build) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A given version (any status); default: the latest ready one */
+                    version?: number;
+                };
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Skill"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Build the project's Skill, or refine it into a new version, in the background: 202 with the version to poll. A build already running is returned instead of starting another. Needs at least 5 reviewed memories (409 below) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Refining: what the new version should change (e.g. "shorter; group by tool") */
+                        instructions?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Skill"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skill.md": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's Skill as a Markdown file to download: the latest ready version, or ?version=N */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A given version (any status); default: the latest ready one */
+                    version?: number;
+                };
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/markdown */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skill/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of the project's Skill, newest first (each with its status and Markdown) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Skill"][];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4526,6 +5463,10 @@ export interface components {
              */
             updated_at: string;
             lease: components["schemas"]["TraceLeaseInput"] | null;
+            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
+            redactions: {
+                [key: string]: number;
+            };
         };
         ActorKeyInput: {
             /** Format: uuid */
@@ -4571,6 +5512,10 @@ export interface components {
             /** @description The key that invalidated it */
             invalidated_by: components["schemas"]["ActorKeyInput"] | null;
             expires_at: string | null;
+            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
+            use_count: number;
+            /** @description When that last happened */
+            last_used_at: string | null;
             /**
              * Format: date-time
              * @example 2026-11-21T10:00:00.000Z
@@ -4626,6 +5571,130 @@ export interface components {
             trace_count: number;
             pending_review_count: number;
             memory_count: number;
+        };
+        ProjectSettingsInput: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
+            consolidation_enabled: boolean | null;
+            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
+            consolidation_threshold: number | null;
+            /** @description What reviews of this project use now */
+            effective: {
+                consolidation_enabled: boolean;
+                consolidation_threshold: number;
+            };
+        };
+        SkillBuiltFromInput: {
+            /** @description Lessons of passed runs used (proven strategies) */
+            strategies?: number;
+            /** @description Lessons of failed runs used (pitfalls to avoid) */
+            pitfalls?: number;
+            /** @description Reviewed runs behind those lessons (merged near-duplicates count each run) */
+            runs?: number;
+            memory_ids?: {
+                strategies: string[];
+                pitfalls: string[];
+            };
+        };
+        SkillInput: {
+            /** Format: uuid */
+            project_id: string;
+            version: number;
+            /**
+             * @description "building" until the background build ends: poll GET /v1/skill?version=N
+             * @enum {string}
+             */
+            status: "building" | "ready" | "failed";
+            name: string;
+            description: string;
+            /** @description The guide: YAML front-matter (name, description, version, built_from) and Markdown body; empty until ready */
+            markdown: string;
+            /** @description Who wrote the body: the LLM, or the template (no LLM key) */
+            source: ("llm" | "template") | null;
+            built_from: components["schemas"]["SkillBuiltFromInput"];
+            /** @description What this refinement was asked to change */
+            instructions: string | null;
+            error: string | null;
+            requested_by: {
+                /** Format: uuid */
+                key_id: string;
+                label: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            completed_at: string | null;
+        };
+        ClaimedTraceInput: {
+            trace: components["schemas"]["TraceInput"];
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            lease_expires_at: string;
+        };
+        BulkReviewResultInput: {
+            results: {
+                /** Format: uuid */
+                trace_id: string;
+                /** @enum {string} */
+                status: "queued" | "conflict" | "not_found";
+                detail?: string;
+            }[];
+            queued: number;
+            conflicts: number;
+        };
+        ProjectStatsInput: {
+            traces: number;
+            /** @description Traces without a review yet */
+            pending_reviews: number;
+            memories: number;
+            reviewed: number;
+            passed: number;
+            failed: number;
+            /** @description passed / reviewed; null when nothing was reviewed */
+            pass_rate: number | null;
+            days: {
+                /** @example 2026-11-21 */
+                date: string;
+                pass: number;
+                fail: number;
+                /** @description passed / reviewed; null when nothing was reviewed */
+                pass_rate: number | null;
+                memories_created: number;
+                llm_calls: number;
+                tokens_in: number;
+                tokens_out: number;
+            }[];
+            q_histogram: {
+                from: number;
+                to: number;
+                count: number;
+            }[];
+        };
+        LlmCallInput: {
+            /** Format: uuid */
+            id: string;
+            purpose: string;
+            model: string;
+            tokens_in: number;
+            tokens_out: number;
+            latency_ms: number;
+            /** @enum {string} */
+            outcome: "ok" | "error";
+            /** @description Short, without secrets: the HTTP status and error type, or the connection failure */
+            error: string | null;
+            trace_id: string | null;
+            request_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
         };
         /**
          * @example {
@@ -4895,6 +5964,10 @@ export interface components {
              */
             updated_at: string;
             lease: components["schemas"]["TraceLease"] | null;
+            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
+            redactions: {
+                [key: string]: number;
+            };
         };
         ActorKey: {
             /** Format: uuid */
@@ -4940,6 +6013,10 @@ export interface components {
             /** @description The key that invalidated it */
             invalidated_by: components["schemas"]["ActorKey"] | null;
             expires_at: string | null;
+            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
+            use_count: number;
+            /** @description When that last happened */
+            last_used_at: string | null;
             /**
              * Format: date-time
              * @example 2026-11-21T10:00:00.000Z
@@ -4995,6 +6072,130 @@ export interface components {
             trace_count: number;
             pending_review_count: number;
             memory_count: number;
+        };
+        ProjectSettings: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
+            consolidation_enabled: boolean | null;
+            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
+            consolidation_threshold: number | null;
+            /** @description What reviews of this project use now */
+            effective: {
+                consolidation_enabled: boolean;
+                consolidation_threshold: number;
+            };
+        };
+        SkillBuiltFrom: {
+            /** @description Lessons of passed runs used (proven strategies) */
+            strategies?: number;
+            /** @description Lessons of failed runs used (pitfalls to avoid) */
+            pitfalls?: number;
+            /** @description Reviewed runs behind those lessons (merged near-duplicates count each run) */
+            runs?: number;
+            memory_ids?: {
+                strategies: string[];
+                pitfalls: string[];
+            };
+        };
+        Skill: {
+            /** Format: uuid */
+            project_id: string;
+            version: number;
+            /**
+             * @description "building" until the background build ends: poll GET /v1/skill?version=N
+             * @enum {string}
+             */
+            status: "building" | "ready" | "failed";
+            name: string;
+            description: string;
+            /** @description The guide: YAML front-matter (name, description, version, built_from) and Markdown body; empty until ready */
+            markdown: string;
+            /** @description Who wrote the body: the LLM, or the template (no LLM key) */
+            source: ("llm" | "template") | null;
+            built_from: components["schemas"]["SkillBuiltFrom"];
+            /** @description What this refinement was asked to change */
+            instructions: string | null;
+            error: string | null;
+            requested_by: {
+                /** Format: uuid */
+                key_id: string;
+                label: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            completed_at: string | null;
+        };
+        ClaimedTrace: {
+            trace: components["schemas"]["Trace"];
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            lease_expires_at: string;
+        };
+        BulkReviewResult: {
+            results: {
+                /** Format: uuid */
+                trace_id: string;
+                /** @enum {string} */
+                status: "queued" | "conflict" | "not_found";
+                detail?: string;
+            }[];
+            queued: number;
+            conflicts: number;
+        };
+        ProjectStats: {
+            traces: number;
+            /** @description Traces without a review yet */
+            pending_reviews: number;
+            memories: number;
+            reviewed: number;
+            passed: number;
+            failed: number;
+            /** @description passed / reviewed; null when nothing was reviewed */
+            pass_rate: number | null;
+            days: {
+                /** @example 2026-11-21 */
+                date: string;
+                pass: number;
+                fail: number;
+                /** @description passed / reviewed; null when nothing was reviewed */
+                pass_rate: number | null;
+                memories_created: number;
+                llm_calls: number;
+                tokens_in: number;
+                tokens_out: number;
+            }[];
+            q_histogram: {
+                from: number;
+                to: number;
+                count: number;
+            }[];
+        };
+        LlmCall: {
+            /** Format: uuid */
+            id: string;
+            purpose: string;
+            model: string;
+            tokens_in: number;
+            tokens_out: number;
+            latency_ms: number;
+            /** @enum {string} */
+            outcome: "ok" | "error";
+            /** @description Short, without secrets: the HTTP status and error type, or the connection failure */
+            error: string | null;
+            trace_id: string | null;
+            request_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
         };
     };
     responses: never;

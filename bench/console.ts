@@ -1,0 +1,129 @@
+/**
+ * The console's server side at scale: `npm run bench:console [-- --traces 100000 --requests 200]`.
+ *
+ * One project with N traces (bulk SQL: a short conversation each, spread over 90 days, 60 %
+ * reviewed pass/fail, a model and metadata), 2 000 memories and N/2 LLM call records, on the
+ * embedded engine in a temporary folder. Then the server time per request (app.inject, so no
+ * socket) of what the console asks most: the trace table's first page, a deep page (the cursor
+ * of the ~N/2-th trace), the first page with a filter, and the overview's statistics.
+ * Targets: list ≤ 20 ms p50, stats ≤ 100 ms p50.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { encodeCursor } from '../src/http/cursor.js';
+import { fmt, loadAverage, log, ms, progress, stats, type Stats } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    traces: { type: 'string', default: '100000' },
+    requests: { type: 'string', default: '200' },
+  },
+});
+const TRACES = Number(args.traces);
+const REQUESTS = Number(args.requests);
+const MEMORIES = 2_000;
+const TARGETS = { listP50: 20, statsP50: 100 };
+const BATCH = 10_000;
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'reflect-bench-console-'));
+const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REFLECT_DATA_DIR: dataDir });
+const app = await buildApp({ config, role: 'api', logger: false });
+
+try {
+  await app.ready();
+  const key = (await app.auth.createMasterKey({ userId: 'bench', projectId: 'bench', label: 'bench', environment: 'live' })).api_key;
+  const pool = app.database.pool;
+  const projectId = (await pool.query("select id from projects where slug = 'bench'")).rows[0].id as string;
+
+  progress(`seeding ${TRACES} traces, ${MEMORIES} memories, ${TRACES / 2} LLM calls`);
+  const seedStarted = performance.now();
+  for (let from = 0; from < TRACES; from += BATCH) {
+    const to = Math.min(TRACES, from + BATCH) - 1;
+    await pool.query(
+      `INSERT INTO traces (project_id, task, trajectory, final_response, model, metadata, ingest_status, review_status,
+                           review_result, review_alpha, reviewed_at, created_at, updated_at)
+       SELECT $1, 'Count the orders placed in month ' || (g % 12) || ' for customer ' || g,
+              jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'How many orders did customer ' || g || ' place? Please check the orders table and the archive.'),
+                                jsonb_build_object('role', 'assistant', 'content', 'SELECT count(*) FROM orders WHERE customer_id = ' || g || '; -- ' || (g * 7 % 1000))),
+              (g * 7 % 1000)::text, 'model-' || (g % 3), jsonb_build_object('env', CASE WHEN g % 5 = 0 THEN 'staging' ELSE 'prod' END, 'run', g),
+              'completed', CASE WHEN g % 5 < 3 THEN 'reviewed' ELSE 'pending' END,
+              CASE WHEN g % 5 < 3 THEN (CASE WHEN g % 7 < 4 THEN 'pass' ELSE 'fail' END) END,
+              CASE WHEN g % 5 < 3 THEN 0.3 END,
+              CASE WHEN g % 5 < 3 THEN now() - make_interval(secs => ($3 - g) * 77760.0 / $3 * 100) END,
+              now() - make_interval(secs => ($3 - g) * 77760.0 / $3 * 100),
+              now() - make_interval(secs => ($3 - g) * 77760.0 / $3 * 100)
+       FROM generate_series($2::int, $4::int) g`,
+      [projectId, from, TRACES, to],
+    );
+  }
+  const zero = `[${new Array(384).fill(0.01).join(',')}]`;
+  await pool.query(
+    `INSERT INTO memories (project_id, task, reflection, q_value, embedding, embedding_model, created_at)
+     SELECT $1, 'lesson ' || g, 'reflection ' || g, (g % 101) / 100.0, $2::vector, 'bench', now() - make_interval(hours => g % 2000)
+     FROM generate_series(1, $3::int) g`,
+    [projectId, zero, MEMORIES],
+  );
+  await pool.query(
+    `INSERT INTO llm_calls (project_id, purpose, model, tokens_in, tokens_out, latency_ms, outcome, created_at)
+     SELECT $1, 'reflection', 'model-1', 800 + g % 400, 150 + g % 50, 900, CASE WHEN g % 50 = 0 THEN 'error' ELSE 'ok' END,
+            now() - make_interval(secs => g * 77760.0 / $2 * 100)
+     FROM generate_series(1, $2::int) g`,
+    [projectId, TRACES / 2],
+  );
+  // The embedded engine has no autovacuum: without statistics the planner guesses.
+  await pool.query('ANALYZE traces; ANALYZE memories; ANALYZE llm_calls');
+  progress(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+  const deep = (await pool.query(
+    `SELECT created_at::text AS position, id FROM traces WHERE project_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1`,
+    [projectId, Math.floor(TRACES / 2)],
+  )).rows[0] as { position: string; id: string };
+  const deepCursor = encodeCursor({ createdAt: deep.position, id: deep.id });
+
+  async function measure(url: string, expectRows?: number): Promise<Stats> {
+    const headers = { authorization: `Bearer ${key}`, 'x-project-id': 'bench' };
+    for (let i = 0; i < 10; i++) await app.inject({ method: 'GET', url, headers }); // warm-up
+    const samples: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const started = performance.now();
+      const res = await app.inject({ method: 'GET', url, headers });
+      samples.push(performance.now() - started);
+      if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}: ${res.body}`);
+      if (expectRows !== undefined && i === 0 && (res.json() as unknown[]).length !== expectRows) throw new Error(`${url}: not ${expectRows} rows`);
+    }
+    return stats(samples);
+  }
+
+  const cases: [string, string, number, number | undefined][] = [
+    ['trace list, first page (table: limit 50, no trajectories)', '/v1/traces?limit=50&include_trajectory=false', TARGETS.listP50, 50],
+    ['trace list, deep page (cursor after 50 %)', `/v1/traces?limit=50&include_trajectory=false&cursor=${deepCursor}`, TARGETS.listP50, 50],
+    ['trace list, first page with trajectories', '/v1/traces?limit=50', TARGETS.listP50, 50],
+    ['trace list, filtered (pending, model, metadata)', '/v1/traces?limit=50&include_trajectory=false&review_status=pending&model=model-1&metadata_key=env&metadata_value=prod', TARGETS.listP50, 50],
+    ['stats (days=30)', '/v1/stats?days=30', TARGETS.statsP50, undefined],
+  ];
+  log(`# Console server side: ${TRACES} traces in one project, ${REQUESTS} requests each (app.inject), load ${loadAverage()}`);
+  log();
+  log('| request | server time | target p50 | ratio p50/target |');
+  log('|---|---|---|---|');
+  for (const [name, url, target, rows] of cases) {
+    const s = await measure(url, rows);
+    log(`| ${name} | ${fmt(s)} | ≤ ${target} ms | ${(s.p50 / target).toFixed(2)} ${s.p50 <= target ? '✓' : '✗'} |`);
+  }
+
+  // What X-Total-Count costs inside the list: the same count the first page runs.
+  const countSamples: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const started = performance.now();
+    await pool.query('SELECT count(*) FROM traces WHERE project_id = $1', [projectId]);
+    countSamples.push(performance.now() - started);
+  }
+  log();
+  log(`X-Total-Count's count(*) over the project's ${TRACES} traces alone: p50 ${ms(stats(countSamples).p50)} ms`);
+} finally {
+  await app.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
