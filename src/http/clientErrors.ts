@@ -12,6 +12,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 /** Fastify's `frameworkErrors`: the request exists, so the reply is an ordinary one. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const path = shorten(request.url.split('?')[0] ?? '');
+  // No onRequest hook runs for these, so the request id is echoed here.
+  void reply.header('x-request-id', request.id);
   if (error.code === 'FST_ERR_BAD_URL') {
     void reply.code(400).send({ detail: `The path ${path} is not valid percent-encoded UTF-8`, code: 'bad_url' });
   } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {

@@ -29,6 +29,9 @@ export interface McpCaller {
 /** Most memories one retrieval returns: they go into a model's context, so fewer than REST's 100. */
 export const MCP_RETRIEVE_LIMIT = 20;
 
+/** Most JSON-RPC messages one POST may batch: each tool call may write, and the rate limit counts requests. */
+export const MCP_MAX_BATCH = 20;
+
 // What the agent sees. Each call is then parsed with the REST body schema, so the REST rules
 // (lengths, blank strings, defaults such as mmr_lambda) apply unchanged.
 // λ's default is the server's (REFLECT_DEFAULT_LAMBDA); no similarity_threshold, so the relevance gate applies as for REST.

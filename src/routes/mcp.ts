@@ -2,7 +2,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authErrors, errorBody } from '../http/schemas.js';
-import { createMcpServer } from '../mcp/server.js';
+import { ValidationError } from '../http/errors.js';
+import { createMcpServer, MCP_MAX_BATCH } from '../mcp/server.js';
 import { requestContext } from '../plugins/auth.js';
 import { PATHS } from './paths.js';
 
@@ -31,6 +32,9 @@ const mcpRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request, reply) => {
+        if (Array.isArray(request.body) && request.body.length > MCP_MAX_BATCH) {
+          throw new ValidationError([{ loc: ['body'], msg: `a JSON-RPC batch must not hold more than ${MCP_MAX_BATCH} messages`, type: 'too_many_items' }]);
+        }
         const server = createMcpServer({ auth: app.auth, memories: app.memories, traces: app.traces, log: request.log }, requestContext(request));
         // JSON responses rather than SSE: the tools send no progress or notifications, and a
         // plain JSON reply passes every proxy unbuffered.

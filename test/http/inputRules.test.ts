@@ -321,6 +321,23 @@ describe('MCP tools answer a tool error naming the argument', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a JSON-RPC batch of more than 20 messages is refused whole (422), writing nothing', async () => {
+    const before = await counts();
+    const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'create_memory', arguments: run } });
+    const res = await t.call(key, {
+      method: 'POST',
+      url: '/mcp',
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      payload: JSON.stringify(Array.from({ length: 21 }, (_, i) => call(i))),
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toEqual({
+      detail: [{ loc: ['body'], msg: 'a JSON-RPC batch must not hold more than 20 messages', type: 'too_many_items' }],
+      code: 'validation_error',
+    });
+    expect(await counts()).toEqual(before);
+  });
+
   it('a deeply nested argument', async () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = [deep];
