@@ -64,6 +64,10 @@ export const api = {
     (await call(reflect().api.PATCH('/v1/memories/{id}', { params: id(memoryId), body }))).data as Memory,
   deleteMemory: async (memoryId: string) => void (await call(reflect().api.DELETE('/v1/memories/{id}', { params: id(memoryId) }))),
   memoryHistory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}/history', { params: id(memoryId) }))).data,
+  invalidateMemory: async (memoryId: string, reason: string) =>
+    (await call(reflect().api.POST('/v1/memories/{id}/invalidate', { params: id(memoryId), body: { reason } }))).data as Memory,
+  restoreMemory: async (memoryId: string) =>
+    (await call(reflect().api.POST('/v1/memories/{id}/restore', { params: id(memoryId), body: {} }))).data as Memory,
 
   keys: async () => (await call(reflect().api.GET('/v1/api-keys'))).data,
   createKey: async (body: { label: string; scopes: ('memories:read' | 'memories:write' | 'traces:read' | 'traces:write' | 'keys:manage')[]; environment: 'live' | 'test' }) =>

@@ -27,14 +27,14 @@ export function MemoryPage({ id }: { id: string }) {
             }}
           />
         ) : (
-          <MemoryDetails memory={memory.data} onEdit={() => setEditing(true)} />
+          <MemoryDetails memory={memory.data} onEdit={() => setEditing(true)} onChange={(m) => memory.set(m)} />
         )
       ) : null}
     </section>
   );
 }
 
-function MemoryDetails({ memory: m, onEdit }: { memory: Memory; onEdit: () => void }) {
+function MemoryDetails({ memory: m, onEdit, onChange }: { memory: Memory; onEdit: () => void; onChange: (m: Memory) => void }) {
   const { route } = useLocation();
   const [error, setError] = useState<unknown>(null);
   const remove = async () => {
@@ -42,6 +42,16 @@ function MemoryDetails({ memory: m, onEdit }: { memory: Memory; onEdit: () => vo
     try {
       await api.deleteMemory(m.id);
       route('/memories');
+    } catch (e) {
+      setError(e);
+    }
+  };
+  // Invalid: never retrieved, still listed (with the reason and who); restore brings it back.
+  const toggleValidity = async () => {
+    try {
+      if (m.state === 'invalid') return onChange(await api.restoreMemory(m.id));
+      const reason = window.prompt('Why is this memory wrong? Agents will no longer retrieve it.');
+      if (reason?.trim()) onChange(await api.invalidateMemory(m.id, reason.trim()));
     } catch (e) {
       setError(e);
     }
@@ -73,6 +83,22 @@ function MemoryDetails({ memory: m, onEdit }: { memory: Memory; onEdit: () => vo
       </div>
       <aside class="card facts">
         <dl>
+          <dt>State</dt>
+          <dd>
+            <Badge value={m.state} />
+            {m.state === 'invalid' ? (
+              <div class="muted">
+                {m.invalid_reason} — {m.invalidated_by?.label ?? 'unknown key'}, <Time iso={m.invalidated_at} />
+              </div>
+            ) : null}
+            {m.expires_at ? (
+              <div class="muted">
+                expires <Time iso={m.expires_at} />
+              </div>
+            ) : null}
+          </dd>
+          <dt>Evidence</dt>
+          <dd>{m.evidence_count} run(s)</dd>
           <dt>Q-value</dt>
           <dd class="memory-q">
             <QValue q={m.q_value} />
@@ -120,11 +146,14 @@ function MemoryDetails({ memory: m, onEdit }: { memory: Memory; onEdit: () => vo
           <button type="button" onClick={onEdit}>
             Edit
           </button>
+          <button type="button" class="secondary" onClick={toggleValidity}>
+            {m.state === 'invalid' ? 'Restore' : 'Invalidate'}
+          </button>
           <button type="button" class="danger" onClick={remove}>
             Delete
           </button>
         </div>
-        <ErrorBox error={error} what="Delete failed" />
+        <ErrorBox error={error} what="The change failed" />
       </aside>
     </div>
   );
@@ -136,7 +165,10 @@ function QHistory({ memory }: { memory: Memory }) {
   const history = useAsync(() => api.memoryHistory(memory.id), [memory.id, memory.q_value]);
   if (history.error) return <ErrorBox error={history.error} what="Could not load the Q history" />;
   if (!history.data) return <Loading />;
-  const changes: QValueChange[] = [...history.data].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  // The chart and table show Q changes; edits, invalidations and merges keep Q and are listed under it.
+  const entries: QValueChange[] = [...history.data].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const changes = entries.filter((c) => c.kind === 'q_update');
+  const others = entries.filter((c) => c.kind !== 'q_update');
   const start = { at: memory.created_at, q: changes[0]?.q_before ?? memory.q_value, trace: memory.source_trace_id };
   const points = [start, ...changes.map((c) => ({ at: c.created_at, q: c.q_after, trace: c.trace_id as string | null }))];
   return (
@@ -188,6 +220,30 @@ function QHistory({ memory }: { memory: Memory }) {
           ))}
         </tbody>
       </table>
+      {others.length ? (
+        <table class="table compact">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Change</th>
+              <th>By</th>
+            </tr>
+          </thead>
+          <tbody>
+            {others.map((c) => (
+              <tr key={`${c.kind}-${c.created_at}`}>
+                <td>
+                  <Time iso={c.created_at} />
+                </td>
+                <td>
+                  <Badge value={c.kind} /> {typeof c.detail.reason === 'string' ? c.detail.reason : ''}
+                </td>
+                <td>{c.actor.type === 'api_key' ? c.actor.label : c.trace_id ? <a href={`/traces/${c.trace_id}`}>review</a> : 'learning loop'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
     </div>
   );
 }
