@@ -60,6 +60,11 @@ export function inputIssues(value: unknown, loc: Loc = [], depth = 1): Validatio
   const report = (node: Node, msg: string, type: string, key?: string) =>
     issues.push({ loc: key === undefined ? locOf(node, loc) : [...locOf(node, loc), key], msg, type });
   const stack: Node[] = [{ value, parent: undefined, key: undefined, depth }];
+  // Scalars are settled at once (most of a large body): only containers and bad text get a Node.
+  const visit = (child: unknown, parent: Node, key: string | number) => {
+    if (typeof child === 'object' && child !== null) stack.push({ value: child, parent, key, depth: parent.depth + 1 });
+    else if (typeof child === 'string' && textProblem(child)) stack.push({ value: child, parent, key, depth: parent.depth + 1 });
+  };
   while (stack.length > 0 && issues.length < MAX_ISSUES) {
     const node = stack.pop()!;
     const current = node.value;
@@ -79,7 +84,7 @@ export function inputIssues(value: unknown, loc: Loc = [], depth = 1): Validatio
         report(node, `must not have more than ${INPUT_LIMITS.maxItems} items`, 'too_many_items');
         continue;
       }
-      for (let i = current.length - 1; i >= 0; i--) stack.push({ value: current[i], parent: node, key: i, depth: node.depth + 1 });
+      for (let i = current.length - 1; i >= 0; i--) visit(current[i], node, i);
       continue;
     }
     const keys = Object.keys(current);
@@ -91,10 +96,7 @@ export function inputIssues(value: unknown, loc: Loc = [], depth = 1): Validatio
       const problem = textProblem(key);
       if (problem) report(node, `key ${problem.msg}`, problem.type, key);
     }
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i]!;
-      stack.push({ value: (current as Record<string, unknown>)[key], parent: node, key, depth: node.depth + 1 });
-    }
+    for (let i = keys.length - 1; i >= 0; i--) visit((current as Record<string, unknown>)[keys[i]!], node, keys[i]!);
   }
   return issues.slice(0, MAX_ISSUES);
 }
