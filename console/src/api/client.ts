@@ -4,7 +4,7 @@
  * and project. Any 401 signs the console out.
  */
 import { ReflectClient, type components, type paths } from '../../../client/index.ts';
-import { ApiError } from './http.ts';
+import { ApiError } from './errors.ts';
 import { session } from './session.ts';
 
 export type { components, paths };

@@ -3,9 +3,8 @@
  * public API with the typed client generated from the server's OpenAPI document.
  */
 import { call, reflect } from './client.ts';
-import { request, type Query } from './http.ts';
 import { session } from './session.ts';
-import type { BulkReviewResult, LlmCall, Memory, ReviewResult, Stats, Trace } from './types.ts';
+import type { Memory, ReviewResult } from './types.ts';
 
 export interface Page<T> {
   items: T[];
@@ -37,7 +36,7 @@ export const api = {
   /** Also checks a key before keeping it: the projects it may open. */
   projects: async (key?: string) => (await call(reflect(key).api.GET('/v1/projects'))).data,
 
-  stats: async (days = 30) => (await request<Stats>('GET', '/v1/stats', { query: { days } })).data,
+  stats: async (days = 30) => (await call(reflect().api.GET('/v1/stats', { params: { query: { days } } }))).data,
 
   traces: async (filter: TraceFilter, cursor: string | null, limit = 50) =>
     page(await call(reflect().api.GET('/v1/traces', { params: { query: { ...filter, cursor: cursor ?? undefined, limit, include_trajectory: 'false' } } }))),
@@ -45,23 +44,25 @@ export const api = {
   review: async (traceId: string, body: { result: ReviewResult; feedback_text?: string | null; alpha?: number | null }) =>
     (await call(reflect().api.POST('/v1/traces/{id}/review', { params: id(traceId), body }))).data,
   retry: async (traceId: string) => (await call(reflect().api.POST('/v1/traces/{id}/retry', { params: id(traceId) }))).data,
-  bulkReview: async (body: { result: ReviewResult; feedback_text?: string; alpha?: number; trace_ids?: string[]; filter?: TraceFilter; limit?: number }) =>
-    (await request<BulkReviewResult>('POST', '/v1/traces/bulk-review', { body })).data,
+  /** Reviews the given traces, or (with `filter`) every trace matching it, up to `limit`. */
+  bulkReview: async (
+    body: { result: ReviewResult; feedback_text?: string } & ({ trace_ids: string[] } | { filter: TraceFilter; limit?: number }),
+  ) => (await call(reflect().api.POST('/v1/traces/bulk-review', { body }))).data,
 
   /** The next trace to review (leased to this key), or null when the queue is empty. */
   claim: async (position: { after?: string; before?: string } = {}) => {
-    const answer = await request<{ trace: Trace; lease_expires_at: string } | undefined>('POST', '/v1/review-queue/claim', { body: position });
+    const answer = await call(reflect().api.POST('/v1/review-queue/claim', { body: position }));
     return answer.status === 204 || !answer.data ? null : answer.data;
   },
-  releaseClaim: async () => void (await request('DELETE', '/v1/review-queue/claim')),
+  releaseClaim: async () => void (await call(reflect().api.DELETE('/v1/review-queue/claim'))),
 
   memories: async (query: { sort: 'q_value' | 'created_at' | 'last_used_at'; order: 'asc' | 'desc'; limit: number; offset: number }) =>
-    page(await request<Memory[]>('GET', '/v1/memories', { query: query as Query })),
+    page(await call(reflect().api.GET('/v1/memories', { params: { query } }))),
   queryMemories: async (body: { task: string; limit: number; lambda_: number; similarity_threshold: number | null }) =>
-    (await call(reflect().api.POST('/v1/memories/query', { body }))).data as Memory[],
-  memory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}', { params: id(memoryId) }))).data as Memory,
+    (await call(reflect().api.POST('/v1/memories/query', { body }))).data,
+  memory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}', { params: id(memoryId) }))).data,
   updateMemory: async (memoryId: string, body: Record<string, unknown>) =>
-    (await call(reflect().api.PATCH('/v1/memories/{id}', { params: id(memoryId), body }))).data as Memory,
+    (await call(reflect().api.PATCH('/v1/memories/{id}', { params: id(memoryId), body }))).data,
   deleteMemory: async (memoryId: string) => void (await call(reflect().api.DELETE('/v1/memories/{id}', { params: id(memoryId) }))),
   memoryHistory: async (memoryId: string) => (await call(reflect().api.GET('/v1/memories/{id}/history', { params: id(memoryId) }))).data,
   invalidateMemory: async (memoryId: string, reason: string) =>
@@ -74,8 +75,8 @@ export const api = {
     (await call(reflect().api.POST('/v1/api-keys', { body }))).data,
   revokeKey: async (keyId: string) => (await call(reflect().api.DELETE('/v1/api-keys/{id}', { params: id(keyId) }))).data,
 
-  llmCalls: async (filter: { purpose?: string; outcome?: string }, cursor: string | null) =>
-    page(await request<LlmCall[]>('GET', '/v1/llm-calls', { query: { ...filter, cursor, limit: 100 } })),
+  llmCalls: async (filter: { purpose?: string; outcome?: 'ok' | 'error' }, cursor: string | null) =>
+    page(await call(reflect().api.GET('/v1/llm-calls', { params: { query: { ...filter, cursor: cursor ?? undefined, limit: 100 } } }))),
 
   mentalModels: async () => (await call(reflect().api.GET('/v1/default/banks/{bank_id}/mental-models', { params: { path: bank() } }))).data.items,
   createMentalModel: async (body: { name: string; source_query: string; tags?: string[] }) =>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api/http.ts';
+import { ApiError } from '../api/errors.ts';
 
 /** A failed call, said plainly: what went wrong and, where it helps, what to do. */
 export function ErrorBox({ error, what }: { error: unknown; what?: string }) {

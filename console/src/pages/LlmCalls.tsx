@@ -5,7 +5,7 @@ import { Badge, Empty, ErrorBox, Loading, short, Time } from '../components/ui.t
 
 export function LlmCallsPage() {
   const [purpose, setPurpose] = useState('');
-  const [outcome, setOutcome] = useState('');
+  const [outcome, setOutcome] = useState<'' | 'ok' | 'error'>('');
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const calls = useAsync(() => api.llmCalls({ purpose: purpose || undefined, outcome: outcome || undefined }, cursor), [purpose, outcome, cursor]);
@@ -22,7 +22,7 @@ export function LlmCallsPage() {
         </label>
         <label>
           Outcome
-          <select value={outcome} onChange={(e) => (setOutcome((e.target as HTMLSelectElement).value), setCursors([null]))}>
+          <select value={outcome} onChange={(e) => (setOutcome((e.target as HTMLSelectElement).value as '' | 'ok' | 'error'), setCursors([null]))}>
             <option value="">any</option>
             <option value="ok">ok</option>
             <option value="error">error</option>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/endpoints.ts';
-import { ApiError } from '../api/http.ts';
+import { ApiError } from '../api/errors.ts';
 import type { ReviewResult, Trace } from '../api/types.ts';
 import { TraceView } from '../components/TraceView.tsx';
 import { Empty, ErrorBox, Loading } from '../components/ui.tsx';

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/endpoints.ts';
-import { ApiError } from '../api/http.ts';
+import { ApiError } from '../api/errors.ts';
 import { session } from '../api/session.ts';
 
 export function SignInPage({ notice, onSignedIn }: { notice: string | null; onSignedIn: () => void }) {
