@@ -113,8 +113,10 @@ export const traces = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // The list's keyset order: (created_at, id) descending within a project.
-    index('traces_project_created_id_idx').on(t.projectId, t.createdAt.desc(), t.id.desc()),
+    // The list's keyset order: (created_at, id) descending within a project. NULLS FIRST is what a
+    // plain `ORDER BY … DESC` means; drizzle's bare desc() writes NULLS LAST, which the planner
+    // cannot use for that order (it sorted all of a project's traces instead).
+    index('traces_project_created_id_idx').on(t.projectId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // The review queue (oldest first) and its count: only traces still without a review.
     index('traces_review_queue_idx')
       .on(t.projectId, t.createdAt, t.id)
@@ -181,7 +183,7 @@ export const memories = pgTable(
   // for the full-text half of reflect's hybrid search (migration 0003, SQL in memorySearch.ts).
   // Declaring it would make every `select()` of a memory read it back for nothing.
   (t) => [
-    index('memories_project_created_idx').on(t.projectId, t.createdAt.desc()),
+    index('memories_project_created_idx').on(t.projectId, t.createdAt.desc().nullsFirst()),
     index('memories_project_q_idx').on(t.projectId, t.qValue),
     // At most one memory per trace, whatever the retries.
     uniqueIndex('memories_source_trace_key').on(t.sourceTraceId),
@@ -279,7 +281,7 @@ export const llmCalls = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('llm_calls_project_created_idx').on(t.projectId, t.createdAt.desc(), t.id.desc()),
+    index('llm_calls_project_created_idx').on(t.projectId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // Retention pruning deletes by age across projects.
     index('llm_calls_created_idx').on(t.createdAt),
   ],
