@@ -9,7 +9,9 @@ import { buildTestApp, type TestApp } from '../support/app.js';
 import { defaultChat, startFakeOpenAI, type ChatRequestBody, type FakeOpenAI, type ScriptedReply } from '../support/fakeOpenAI.js';
 
 const SEED = 0x5eed_0010;
-const MAX_REQUESTS = 450;
+const MAX_REQUESTS = 320;
+/** Well above the ~15 s a quiet machine needs: the suite runs beside other work on 2 cores. */
+const TIMEOUT_MS = 180_000;
 const BOOTSTRAP_TOKEN = 'fuzz-bootstrap-token';
 /** Rows a request could write. Projects are left out: a master key naming a bank creates it by design. */
 const TABLES = ['traces', 'memories', 'mental_models', 'directives', 'api_keys', 'q_value_updates', 'users'];
@@ -218,7 +220,7 @@ describe(`fuzz: hostile values in every operation of /openapi.json (seed ${SEED.
     for (let round = 0; requests.length < MAX_REQUESTS && perOperation.some((m) => m.length > round); round++) {
       for (const list of perOperation) if (list[round] && requests.length < MAX_REQUESTS) requests.push(list[round]!);
     }
-    expect(requests.length).toBeGreaterThan(300);
+    expect(requests.length).toBe(MAX_REQUESTS);
 
     const failures: string[] = [];
     const statuses = new Map<number, number>();
@@ -249,7 +251,7 @@ describe(`fuzz: hostile values in every operation of /openapi.json (seed ${SEED.
     }
     console.log(`fuzz: ${requests.length} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
     expect(failures).toEqual([]);
-  });
+  }, TIMEOUT_MS);
 
   it('MCP tools: hostile arguments get a tool error, never an internal error or a write', async () => {
     const tools = [
@@ -283,5 +285,5 @@ describe(`fuzz: hostile values in every operation of /openapi.json (seed ${SEED.
       }
     }
     expect(failures).toEqual([]);
-  });
+  }, TIMEOUT_MS);
 });
