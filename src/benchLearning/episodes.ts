@@ -122,7 +122,8 @@ export async function runEpisodes(
   const key = target.bootstrapToken
     ? await ReflectHttp.bootstrap(target.url, target.bootstrapToken, 'learning-bench', project)
     : target.apiKey!;
-  const http = new ReflectHttp(target.url, key, target.bootstrapToken ? project : undefined);
+  // A master key reaches (and creates) any project of its user through X-Project-Id.
+  const http = new ReflectHttp(target.url, key, project);
   const world = buildWorld(scenario, settings);
   const info = new Map<string, MemoryInfo>();
   const seedIds: string[] = [];

@@ -87,7 +87,8 @@ export const LEARNING_HELP = [
   '--embeddings <fixture|local>  fixture cosines (exact) or MiniLM on written texts [default: fixture]',
   '--concurrency <n>    runs at once                                             [default: 6]',
   '--out <dir>          where episodes.csv, q.csv, summary.md and the PNGs go    [default: bench/results/learning]',
-  '--url <url> --key <api key>   drive a running server instead of starting one (its embedder must',
+  '--url <url> --key <master key>   drive a running server instead of starting one (each run in a new',
+  '                     project of the key\'s user, named lb-<scenario>-<arm>-s<seed>-…; its embedder must',
   '                     understand the texts: --embeddings local, or OPENAI_BASE_URL at a fixture server)',
 ].join('\n');
 

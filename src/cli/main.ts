@@ -51,7 +51,7 @@ const USAGE = [
   'Usage: reflect-server <command> [options]',
   '',
   'Commands:',
-  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`),
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`),
   '',
   'Run `reflect-server <command> --help` for a command\'s options.',
   ENVIRONMENT_NOTE,
