@@ -10,16 +10,27 @@ export interface KeysetPosition {
   id: string;
 }
 
-const position = z.tuple([z.string().regex(/^\d{4}-\d\d-\d\d[ T][\d:.]+([+-]\d\d(:?\d\d)?|Z)?$/), z.uuid()]);
+/**
+ * A cursor may also carry the first page's total (X-Total-Count): counting every row of a large
+ * project costs more than reading a page, so later pages repeat the count of the walk's start.
+ */
+export type Cursor = KeysetPosition & { total?: number };
 
-export function encodeCursor(p: KeysetPosition): string {
-  return Buffer.from(JSON.stringify([p.createdAt, p.id])).toString('base64url');
+const position = z.union([
+  z.tuple([z.string().regex(/^\d{4}-\d\d-\d\d[ T][\d:.]+([+-]\d\d(:?\d\d)?|Z)?$/), z.uuid()]),
+  z.tuple([z.string().regex(/^\d{4}-\d\d-\d\d[ T][\d:.]+([+-]\d\d(:?\d\d)?|Z)?$/), z.uuid(), z.number().int().min(0)]),
+]);
+
+export function encodeCursor(p: KeysetPosition, total?: number): string {
+  return Buffer.from(JSON.stringify(total === undefined ? [p.createdAt, p.id] : [p.createdAt, p.id, total])).toString('base64url');
 }
 
-function decodeCursor(raw: string): KeysetPosition | undefined {
+function decodeCursor(raw: string): Cursor | undefined {
   try {
     const parsed = position.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-    return parsed.success ? { createdAt: parsed.data[0], id: parsed.data[1] } : undefined;
+    if (!parsed.success) return undefined;
+    const [createdAt, id, total] = parsed.data;
+    return total === undefined ? { createdAt, id } : { createdAt, id, total };
   } catch {
     return undefined;
   }

@@ -45,7 +45,7 @@ const traceRoutes: FastifyPluginAsyncZod = async (app) => {
       async (request, reply) => {
         const { rows, total, next } = await app.traces.list(requestContext(request).project, request.query);
         reply.header('X-Total-Count', String(total));
-        if (next) reply.header('X-Next-Cursor', encodeCursor(next));
+        if (next) reply.header('X-Next-Cursor', encodeCursor(next, total));
         return rows.map(toTraceWire);
       },
     );

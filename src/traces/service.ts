@@ -117,9 +117,14 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
       return row;
     },
 
-    /** A page (keyset with `cursor`, else `offset`) and the number of traces matching the filter. */
+    /**
+     * A page (keyset with `cursor`, else `offset`) and the number of traces matching the filter.
+     * The count is taken on the first page and carried by the cursor to the later ones: at 100k
+     * traces it costs more than the page itself, and a walk keeps one total from start to end.
+     */
     async list(project: ProjectRow, query: ListTracesQuery) {
       const filter = toListFilter(query);
+      const carried = query.cursor?.total;
       const [page, total] = await Promise.all([
         listTraceViews(db, project.id, filter, {
           limit: query.limit,
@@ -127,7 +132,7 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
           after: query.cursor,
           withTrajectory: query.include_trajectory,
         }),
-        countTraces(db, project.id, filter),
+        carried ?? countTraces(db, project.id, filter),
       ]);
       return { ...page, total };
     },

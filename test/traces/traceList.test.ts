@@ -118,11 +118,13 @@ describe('GET /v1/traces cursor pagination', () => {
     expect(new Set(expected)).toEqual(new Set(original));
 
     const seen: string[] = [];
+    const totals: number[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
       const page = await list(project, `?limit=5&include_trajectory=false${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...page.ids);
+      totals.push(page.total);
       cursor = page.next;
       pages++;
       // Newer traces arrive between pages: they sort before the cursor, so this walk never sees them.
@@ -130,6 +132,9 @@ describe('GET /v1/traces cursor pagination', () => {
     } while (cursor);
     expect(seen).toEqual(expected);
     expect(pages).toBe(5); // 23 rows by 5: the last page holds 3 and has no X-Next-Cursor
+    // The walk keeps the total its first page counted (the cursor carries it), arrivals aside.
+    expect(totals).toEqual([23, 23, 23, 23, 23]);
+    expect((await list(project, '')).total).toBe(28);
 
     // With a filter the cursor keeps to it.
     const odd: string[] = [];
