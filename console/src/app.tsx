@@ -11,6 +11,7 @@ import { MemoryPage } from './pages/Memory.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { ReviewPage } from './pages/Review.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
+import { SkillPage } from './pages/Skill.tsx';
 import { TracePage } from './pages/Trace.tsx';
 import { TracesPage } from './pages/Traces.tsx';
 
@@ -19,6 +20,7 @@ const NAV = [
   ['/review', 'Review queue'],
   ['/traces', 'Traces'],
   ['/memories', 'Memories'],
+  ['/skill', 'Skill'],
   ['/hindsight', 'Hindsight'],
   ['/llm-usage', 'LLM usage'],
   ['/keys', 'Keys'],
@@ -93,6 +95,7 @@ function Shell({ signedInAs, project }: { signedInAs: string; project: string | 
           <Route path="/traces/:id" component={TracePage} />
           <Route path="/memories" component={MemoriesPage} />
           <Route path="/memories/:id" component={MemoryPage} />
+          <Route path="/skill" component={SkillPage} />
           <Route path="/hindsight" component={HindsightPage} />
           <Route path="/llm-usage" component={LlmCallsPage} />
           <Route path="/keys" component={KeysPage} />

@@ -70,6 +70,12 @@ export const api = {
   restoreMemory: async (memoryId: string) =>
     (await call(reflect().api.POST('/v1/memories/{id}/restore', { params: id(memoryId), body: {} }))).data as Memory,
 
+  /** The latest ready Skill, or a given version (any status). */
+  skill: async (version?: number) => (await call(reflect().api.GET('/v1/skill', { params: { query: { version } } }))).data,
+  skillVersions: async () => (await call(reflect().api.GET('/v1/skill/versions'))).data,
+  /** Builds (or refines into) a new version in the background; the answer is the version to poll. */
+  buildSkill: async (instructions: string | null) => (await call(reflect().api.POST('/v1/skill', { body: { instructions } }))).data,
+
   keys: async () => (await call(reflect().api.GET('/v1/api-keys'))).data,
   createKey: async (body: { label: string; scopes: ('memories:read' | 'memories:write' | 'traces:read' | 'traces:write' | 'keys:manage')[]; environment: 'live' | 'test' }) =>
     (await call(reflect().api.POST('/v1/api-keys', { body }))).data,

@@ -6,6 +6,7 @@ export type Message = Schemas['Message'];
 export type Trace = Schemas['Trace'];
 export type Memory = Schemas['Memory'];
 export type QValueChange = Schemas['QValueChange'];
+export type Skill = Schemas['Skill'];
 export type Project = Schemas['ProjectSummary'];
 export type ApiKeyInfo = Schemas['ApiKeyInfo'];
 export type CreatedApiKey = Schemas['CreatedApiKey'];

@@ -47,11 +47,14 @@ function MemoryDetails({ memory: m, onEdit, onChange }: { memory: Memory; onEdit
     }
   };
   // Invalid: never retrieved, still listed (with the reason and who); restore brings it back.
+  const [reason, setReason] = useState('');
   const toggleValidity = async () => {
     try {
       if (m.state === 'invalid') return onChange(await api.restoreMemory(m.id));
-      const reason = window.prompt('Why is this memory wrong? Agents will no longer retrieve it.');
-      if (reason?.trim()) onChange(await api.invalidateMemory(m.id, reason.trim()));
+      if (!reason.trim()) return setError(new Error('Say why the memory is wrong first'));
+      onChange(await api.invalidateMemory(m.id, reason.trim()));
+      setReason('');
+      setError(null);
     } catch (e) {
       setError(e);
     }
@@ -142,11 +145,17 @@ function MemoryDetails({ memory: m, onEdit, onChange }: { memory: Memory; onEdit
             <JsonBlock value={m.metadata} />
           </>
         ) : null}
+        {m.state !== 'invalid' ? (
+          <label class="invalidate-reason">
+            Why is it wrong? (invalidating stops agents retrieving it)
+            <input value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} placeholder="The table was renamed" />
+          </label>
+        ) : null}
         <div class="actions">
           <button type="button" onClick={onEdit}>
             Edit
           </button>
-          <button type="button" class="secondary" onClick={toggleValidity}>
+          <button type="button" class="secondary validity" onClick={toggleValidity}>
             {m.state === 'invalid' ? 'Restore' : 'Invalidate'}
           </button>
           <button type="button" class="danger" onClick={remove}>
@@ -162,7 +171,7 @@ function MemoryDetails({ memory: m, onEdit, onChange }: { memory: Memory; onEdit
 /** The Q-value over time: the value it started at, then each review that moved it (linked). */
 function QHistory({ memory }: { memory: Memory }) {
   const { route } = useLocation();
-  const history = useAsync(() => api.memoryHistory(memory.id), [memory.id, memory.q_value]);
+  const history = useAsync(() => api.memoryHistory(memory.id), [memory.id, memory.q_value, memory.updated_at]);
   if (history.error) return <ErrorBox error={history.error} what="Could not load the Q history" />;
   if (!history.data) return <Loading />;
   // The chart and table show Q changes; edits, invalidations and merges keep Q and are listed under it.
