@@ -19,6 +19,14 @@ afterAll(async () => {
   await fake.close();
 });
 
+/**
+ * Embeddings from the fake server, and (below) the database of the app above: a second app then
+ * starts without loading a local model or opening another embedded engine (seconds each under load).
+ */
+function fakeEmbedder(): Record<string, string> {
+  return { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseURL, REFLECT_EMBEDDING_PROVIDER: 'openai' };
+}
+
 function metricValue(text: string, line: RegExp): number {
   const match = text.split('\n').find((l) => line.test(l));
   if (!match) throw new Error(`no metric line matches ${line}`);
@@ -63,7 +71,7 @@ describe('GET /metrics', () => {
 describe('metrics exposure', () => {
   it('is off without a token or port, and served without auth on its own port', async () => {
     // Port 0: the kernel picks a free port and the app tells which (no guessed port that may be taken).
-    const plain = await buildTestApp({ REFLECT_METRICS_PORT: '0' });
+    const plain = await buildTestApp({ ...fakeEmbedder(), REFLECT_METRICS_PORT: '0' }, { database: t.app.database });
     try {
       expect((await plain.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
       const port = plain.app.metricsPort!;
@@ -78,10 +86,10 @@ describe('metrics exposure', () => {
   });
 
   it('fails the start at once, naming REFLECT_METRICS_PORT, when its port is taken', async () => {
-    const holder = await buildTestApp({ REFLECT_METRICS_PORT: '0' });
+    const holder = await buildTestApp({ ...fakeEmbedder(), REFLECT_METRICS_PORT: '0' }, { database: t.app.database });
     try {
       const taken = String(holder.app.metricsPort);
-      await expect(buildTestApp({ REFLECT_METRICS_PORT: taken })).rejects.toThrow(/^REFLECT_METRICS_PORT: cannot listen on .*:\d+ .*choose a free port$/);
+      await expect(buildTestApp({ ...fakeEmbedder(), REFLECT_METRICS_PORT: taken }, { database: t.app.database })).rejects.toThrow(/^REFLECT_METRICS_PORT: cannot listen on .*:\d+ .*choose a free port$/);
     } finally {
       await holder.close();
     }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI.js';
+import { llmEnv } from '../support/learning.js';
 import { skipRedis, startRedis, type RedisServer } from '../support/redis.js';
 
 const LIMIT = 5;
@@ -11,11 +13,13 @@ describe.skipIf(skipRedis())('rate limit shared through Redis', () => {
   let database: Database;
   let first: TestApp;
   let second: TestApp;
+  let fake: FakeOpenAI;
 
   beforeAll(async () => {
     redis = await startRedis();
     database = await openDatabase({ dataDir: 'memory://' });
-    const env = { REDIS_URL: redis.url, REFLECT_RATE_LIMIT_MAX: String(LIMIT), REFLECT_RATE_LIMIT_WINDOW_MS: '60000' };
+    fake = await startFakeOpenAI();
+    const env = { ...llmEnv(fake), REDIS_URL: redis.url, REFLECT_RATE_LIMIT_MAX: String(LIMIT), REFLECT_RATE_LIMIT_WINDOW_MS: '60000' };
     first = await buildTestApp(env, { database, role: 'api' });
     second = await buildTestApp(env, { database, role: 'api' });
   });
@@ -24,6 +28,7 @@ describe.skipIf(skipRedis())('rate limit shared through Redis', () => {
     await second?.close();
     await database?.close();
     await redis?.close();
+    await fake?.close();
   });
 
   it('counts one key across both processes: the combined count hits 429 at the limit', async () => {
