@@ -52,21 +52,21 @@ const auth = () => `Authorization: Bearer ${key}\r\n`;
 
 describe('malformed HTTP gets {detail, code} from the raw socket handler', () => {
   it.each([
-    ['headers over 16 KB', () => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
-    ['a URL over 16 KB', () => `GET /v1/traces?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'headers_too_large'],
-    ['a control byte in a header value', () => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n`, 400, 'malformed_request'],
-    ['a NUL byte in a header value', () => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n`, 400, 'malformed_request'],
-    ['a space in a header name', () => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX Bad: 1\r\n\r\n`, 400, 'malformed_request'],
-    ['a Content-Length that is not a number', () => `POST /v1/traces HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: abc\r\n\r\n`, 400, 'invalid_content_length'],
-    ['two different Content-Lengths', () => `POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}`, 400, 'invalid_content_length'],
+    ['headers over 16 KB', (): string => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['a URL over 16 KB', (): string => `GET /v1/traces?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'headers_too_large'],
+    ['a control byte in a header value', (): string => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n`, 400, 'malformed_request'],
+    ['a NUL byte in a header value', (): string => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n`, 400, 'malformed_request'],
+    ['a space in a header name', (): string => `GET /v1/traces HTTP/1.1\r\nHost: x\r\nX Bad: 1\r\n\r\n`, 400, 'malformed_request'],
+    ['a Content-Length that is not a number', (): string => `POST /v1/traces HTTP/1.1\r\nHost: x\r\n${auth()}Content-Length: abc\r\n\r\n`, 400, 'invalid_content_length'],
+    ['two different Content-Lengths', (): string => `POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}`, 400, 'invalid_content_length'],
     [
       'a chunk size that is not hex',
-      () => `POST /v1/traces HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+      (): string => `POST /v1/traces HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
       400,
       'invalid_chunked_encoding',
     ],
-    ['an unknown method', () => `FROB /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n`, 501, 'method_not_implemented'],
-    ['a request line that is not HTTP', () => `GET /v1/traces XTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'malformed_request'],
+    ['an unknown method', (): string => `FROB /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n`, 501, 'method_not_implemented'],
+    ['a request line that is not HTTP', (): string => `GET /v1/traces XTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'malformed_request'],
   ] as const)('%s', async (_name, request, status, code) => {
     const before = await t.count('traces');
     const res = await send(request());
