@@ -72,6 +72,16 @@ describe('console: review from the keyboard and watch a memory learn', () => {
     await row.waitFor();
     await expect(row.locator('.qnum').textContent()).resolves.toBe('0.500');
     await f.screenshot(page, 'memories');
+
+    // The real ranking: similarity, Q and the blended score, side by side.
+    await page.fill('input[aria-label="Task to rank memories for"]', 'Count the orders placed in March');
+    await page.click('.search-form button[type=submit]');
+    const ranked = page.locator('.ranking tbody tr').first();
+    await ranked.waitFor();
+    await expect(ranked.textContent()).resolves.toContain('Count the orders placed in March');
+    await expect(ranked.locator('td.num').first().textContent()).resolves.toBe('1.000');
+    await expect(ranked.locator('td.num').last().textContent()).resolves.toBe('0.750');
+    await f.screenshot(page, 'memory-ranking');
   });
 
   it('a second run that retrieved the memory passes (e, feedback, Enter) and its Q chart gains the point', async () => {
@@ -125,6 +135,22 @@ describe('console: review from the keyboard and watch a memory learn', () => {
     await page.waitForSelector('.conflict');
     await expect(page.locator('.conflict').textContent()).resolves.toContain('409');
     await f.screenshot(page, 'review-conflict');
+  });
+
+  it('moves through the queue with j and k, oldest first', async () => {
+    const older = (await f.api('POST', '/v1/traces', { task: 'Queue order: the older run', trajectory: 'first' })).json.id as string;
+    const newer = (await f.api('POST', '/v1/traces', { task: 'Queue order: the newer run', trajectory: 'second' })).json.id as string;
+    const { page, signIn } = await f.newPage();
+    await signIn(f.key);
+    await page.goto('/review');
+    const task = page.locator('.trace-main .card .text').first();
+    await expect.poll(() => task.textContent()).toBe('Queue order: the older run');
+    await page.keyboard.press('j');
+    await expect.poll(() => task.textContent()).toBe('Queue order: the newer run');
+    await page.keyboard.press('k');
+    await expect.poll(() => task.textContent()).toBe('Queue order: the older run');
+    // Leave none pending for the tests after this one.
+    for (const id of [older, newer]) expect((await f.api('POST', `/v1/traces/${id}/review`, { result: 'pass' })).status).toBe(200);
   });
 
   it('lets a master key switch between its projects', async () => {
