@@ -57,7 +57,7 @@ describe('secret redaction (on by default)', () => {
     expectNoSecrets(JSON.stringify(trace));
     expect(trace.task).toBe(`${task} with OPENAI_API_KEY=[REDACTED:openai_key]`);
     expect(trace.trajectory[0]).toEqual({ role: 'user', content: 'Deploy it. AWS key [REDACTED:aws_access_key_id]' });
-    const call = (trace.trajectory[1] as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0]!;
+    const call = (trace.trajectory[1] as unknown as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0]!;
     expect(JSON.parse(call.function.arguments).headers).toEqual({ Authorization: 'Bearer [REDACTED:jwt]' });
     expect(trace.trajectory[2]).toEqual({ role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'config dump:\n[REDACTED:private_key]\nend' }] });
     expect(trace.final_response).toBe('Deployed with token [REDACTED:github_token]');
