@@ -63,12 +63,15 @@ async function connectCounterStore(redisUrl: string, log: FastifyBaseLogger): Pr
   });
   // Connection errors are reported through the store's failures; without a listener ioredis prints them.
   redis.on('error', () => undefined);
-  const ready = once(redis, 'ready').then(() => true);
+  // `once` rejects on the client's first 'error' (e.g. connection refused): then Redis is down now.
+  const ready = once(redis, 'ready').then(
+    () => true,
+    () => false,
+  );
   const waited = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), REDIS_CONNECT_WAIT_MS).unref());
   if (!(await Promise.race([ready, waited]))) {
     log.warn('rate limit: Redis is not reachable yet; requests are not limited until it is');
   }
-  ready.catch(() => undefined);
   return redis;
 }
 

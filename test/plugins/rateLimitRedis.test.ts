@@ -65,6 +65,34 @@ describe.skipIf(skipRedis())('rate limit shared through Redis', () => {
   });
 });
 
+describe.skipIf(skipRedis())('rate limit with Redis down at start', () => {
+  let redis: RedisServer;
+  let fake: FakeOpenAI;
+  let database: Database;
+  beforeAll(async () => {
+    redis = await startRedis();
+    fake = await startFakeOpenAI();
+    database = await openDatabase({ dataDir: 'memory://' });
+    await redis.stop();
+  });
+  afterAll(async () => {
+    await database?.close();
+    await redis?.close();
+    await fake?.close();
+  });
+
+  it('starts and serves, unlimited, until Redis answers', async () => {
+    // Before: the client's first connection error rejected the start-up wait, and the start failed.
+    const app = await buildTestApp({ ...llmEnv(fake), REDIS_URL: redis.url, REFLECT_RATE_LIMIT_MAX: '2' }, { database, role: 'api' });
+    try {
+      const key = await app.masterKey('early-user');
+      for (let i = 0; i < 4; i++) expect((await app.call(key, { method: 'GET', url: '/v1/traces' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 /** Calls until a response carries the limiter's count from Redis (after the client has reconnected). */
 async function waitUntilCounted(app: TestApp, key: string): Promise<void> {
   const deadline = Date.now() + 15_000;
