@@ -49,8 +49,10 @@ describe('console: review from the keyboard and watch a memory learn', () => {
     await expect(page.locator('.trace-main').textContent()).resolves.toContain('Count the orders placed in March');
     await page.keyboard.press('?');
     await page.waitForSelector('.keyhelp');
-    await f.screenshot(page, 'review-queue');
+    await f.screenshot(page, 'review-keys');
     await page.keyboard.press('?');
+    await page.waitForSelector('.keyhelp', { state: 'detached' });
+    await f.screenshot(page, 'review-queue');
 
     await page.keyboard.press('p');
     await expect(page.locator('button.pass').getAttribute('aria-checked')).resolves.toBe('true');
