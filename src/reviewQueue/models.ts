@@ -8,7 +8,8 @@ export const claimBody = z
     before: z.uuid().optional().meta({ description: 'Claim the previous trace before this one' }),
   })
   .refine((b) => !(b.after && b.before), { message: 'Give after or before, not both', path: ['before'] })
-  .default({});
+  .default({})
+  .meta({ example: { after: '6f1c1d1e-6c1b-4d5e-9a55-0c7a1f3e2b10' } });
 export type ClaimBody = z.infer<typeof claimBody>;
 
 export const claimedTrace = z
