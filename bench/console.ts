@@ -130,7 +130,7 @@ try {
     countSamples.push(performance.now() - started);
   }
   log();
-  log(`X-Total-Count's count(*) over the project's ${TRACES} traces alone: p50 ${ms(stats(countSamples).p50)} ms`);
+  log(`X-Total-Count's count(*) over the project's ${TRACES} traces alone: p50 ${ms(stats(countSamples).p50)} ms (what a first page costs more when a trace was added since the last count, or with a status filter, which is counted every time)`);
   log('On a shared machine the wall times grow with its load; the CPU time per request is what a request costs on an idle one.');
 } finally {
   await app.close();

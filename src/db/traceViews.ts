@@ -123,3 +123,14 @@ export async function countTraces(db: Db, projectId: string, filter: TraceListFi
   return row!.n;
 }
 
+
+/** The project's newest trace as a keyset position (one index probe), or null without traces. */
+export async function newestTracePosition(db: Db, projectId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ position: sql<string>`${traces.createdAt}::text || ' ' || ${traces.id}` })
+    .from(traces)
+    .where(eq(traces.projectId, projectId))
+    .orderBy(desc(traces.createdAt), desc(traces.id))
+    .limit(1);
+  return row?.position ?? null;
+}

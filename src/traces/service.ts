@@ -1,11 +1,12 @@
 import type { Db } from '../db/client.js';
 import type { ProjectRow, TraceRow } from '../db/schema.js';
-import { countTraces, getTraceView, listTraceViews, type TraceListFilter, type TraceView } from '../db/traceViews.js';
+import { getTraceView, listTraceViews, type TraceListFilter, type TraceView } from '../db/traceViews.js';
 import { attachReview, insertTrace, requeueFailedTrace } from '../db/traces.js';
 import { ApiError, conflict, notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
 import type { JobQueue } from '../queue/jobQueue.js';
 import { defaultSecretRedactor, type RedactionCounts, type SecretRedactor } from '../security/secrets.js';
+import { createTraceTotals } from './totalCounts.js';
 import type { CreateTraceBody, ListTracesQuery, ReviewBody, TraceFilterInput, TraceWire } from './models.js';
 import { finalResponseOf, normalizeTrajectory, type Message } from './trajectory.js';
 
@@ -63,6 +64,7 @@ export function toTraceWire(row: TraceView): TraceWire {
 export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha: number; redactor?: SecretRedactor }) {
   const { db, queue } = deps;
   const redactor = deps.redactor ?? defaultSecretRedactor;
+  const totals = createTraceTotals({ db });
 
   async function enqueue(row: Pick<TraceRow, 'id' | 'ingestRound'>): Promise<void> {
     await queue.enqueue({ traceId: row.id, round: row.ingestRound });
@@ -119,8 +121,9 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
 
     /**
      * A page (keyset with `cursor`, else `offset`) and the number of traces matching the filter.
-     * The count is taken on the first page and carried by the cursor to the later ones: at 100k
-     * traces it costs more than the page itself, and a walk keeps one total from start to end.
+     * The count is taken on the first page (and reused while it cannot have changed, see
+     * totalCounts.ts) and carried by the cursor to the later ones: at 100k traces counting costs
+     * more than the page itself, and a walk keeps one total from start to end.
      */
     async list(project: ProjectRow, query: ListTracesQuery) {
       const filter = toListFilter(query);
@@ -132,7 +135,7 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
           after: query.cursor,
           withTrajectory: query.include_trajectory,
         }),
-        carried ?? countTraces(db, project.id, filter),
+        carried ?? totals.count(project.id, filter),
       ]);
       return { ...page, total };
     },

@@ -183,3 +183,27 @@ describe('who reviewed', () => {
     expect(listed.traces.find((tr) => tr.id === later)!.review!.reviewer).toEqual({ key_id: alice.id, label: 'alice' });
   });
 });
+
+describe('X-Total-Count', () => {
+  it('stays exact as traces arrive and reviews land (a reused count only where nothing could change it)', async () => {
+    const project = 'totals';
+    const total = async (query: string) => (await list(project, query)).total;
+    for (let i = 0; i < 3; i++) await create(project, { task: `counted ${i}`, model: 'm' });
+    expect(await total('?model=m')).toBe(3);
+    expect(await total('?model=m&limit=1')).toBe(3); // the same count, reused
+    expect(await total('')).toBe(3);
+    const fourth = await create(project, { task: 'counted 3', model: 'm' });
+    expect(await total('?model=m')).toBe(4);
+    expect(await total('')).toBe(4);
+    await create(project, { task: 'other model', model: 'n' });
+    expect(await total('?model=m')).toBe(4);
+    expect(await total('')).toBe(5);
+
+    expect(await total('?review_status=pending')).toBe(5);
+    const review = await t.call(key, { method: 'POST', url: `/v1/traces/${fourth}/review`, payload: { result: 'pass' }, project });
+    expect(review.statusCode).toBe(200);
+    await drained(t);
+    expect(await total('?review_status=pending')).toBe(4);
+    expect(await total('?review_status=reviewed&model=m')).toBe(1);
+  });
+});
