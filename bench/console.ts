@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
   options: {
     traces: { type: 'string', default: '100000' },
     requests: { type: 'string', default: '200' },
+    // --no-analyze: as a server that has never run ANALYZE on its traces (the embedded engine has no autovacuum)
+    'no-analyze': { type: 'boolean', default: false },
   },
 });
 const TRACES = Number(args.traces);
@@ -77,7 +79,7 @@ try {
     [projectId, TRACES / 2],
   );
   // The embedded engine has no autovacuum: without statistics the planner guesses.
-  await pool.query('ANALYZE traces; ANALYZE memories; ANALYZE llm_calls');
+  if (!args['no-analyze']) await pool.query('ANALYZE traces; ANALYZE memories; ANALYZE llm_calls');
   progress(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   const deep = (await pool.query(
@@ -112,7 +114,7 @@ try {
     ['trace list, filtered (pending, model, metadata)', '/v1/traces?limit=50&include_trajectory=false&review_status=pending&model=model-1&metadata_key=env&metadata_value=prod', TARGETS.listP50, 50],
     ['stats (days=30)', '/v1/stats?days=30', TARGETS.statsP50, undefined],
   ];
-  log(`# Console server side: ${TRACES} traces in one project, ${REQUESTS} requests each (app.inject), load ${loadAverage()}`);
+  log(`# Console server side: ${TRACES} traces in one project${args['no-analyze'] ? ' (never analyzed)' : ''}, ${REQUESTS} requests each (app.inject), load ${loadAverage()}`);
   log();
   log('| request | server time (wall) | CPU per request (mean) | target p50 | ratio p50/target |');
   log('|---|---|---|---|---|');
