@@ -8,7 +8,6 @@ import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
 import projectSettingsRoutes from './projectSettings.js';
 import skillRoutes from './skills.js';
-import skillRoutes from './skills.js';
 import reviewQueueRoutes from './reviewQueue.js';
 import statsRoutes from './stats.js';
 import llmCallRoutes from './llmCalls.js';
@@ -25,7 +24,6 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(statsRoutes);
   await app.register(llmCallRoutes);
   await app.register(memoryRoutes);
-  await app.register(skillRoutes);
   await app.register(skillRoutes);
   await app.register(bankRoutes);
   await app.register(mcpRoutes);

@@ -30,10 +30,6 @@ export const PATHS = {
   skill: ['/v1/skill'],
   skillMarkdown: ['/v1/skill.md'],
   skillVersions: ['/v1/skill/versions'],
-  // The project's Skill: GET serves the SDK's get_skill; POST builds or refines it.
-  skill: ['/v1/skill'],
-  skillMarkdown: ['/v1/skill.md'],
-  skillVersions: ['/v1/skill/versions'],
   mcp: ['/mcp'],
   // The web console (console/): hashed assets, and its page for any other browser GET.
   consoleAssets: ['/assets/*'],
