@@ -34,7 +34,8 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { projects, type ProjectRow } from '../src/db/schema.js';
-import { ensureVectorIndex, nearestMemories, type SearchStrategy } from '../src/db/vectorSearch.js';
+import { ensureVectorIndex, indexName, nearestMemories, type SearchStrategy } from '../src/db/vectorSearch.js';
+import { SESSION_EF_SEARCH } from '../src/db/vectorSearchSettings.js';
 import { createEmbedder } from '../src/embeddings/index.js';
 import { LOCAL_MODEL_NAME } from '../src/embeddings/localEmbedder.js';
 import { buildSweepIndex, ensureSweepCopy, removeDataset, variantCondition, seedDataset, sweepIndexName, Texts, DIMENSIONS, type BenchDataset, type DatasetSpec } from './queryDataset.js';
@@ -104,6 +105,7 @@ async function each<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<S
 
 interface Meta {
   dataset: BenchDataset;
+  dataDir?: string;
   appIndexMs: number | null;
   variants: Record<string, { buildMs: number; bytes: number }>;
 }
@@ -125,6 +127,11 @@ async function openDataset(spec: DatasetSpec): Promise<{ database: Database; met
     ]);
     if (rows[0]!.n !== spec.size) meta = undefined; // an interrupted load: start again
     else progress(`reusing the dataset in ${dataDir} (loaded in ${(meta.dataset.loadMs / 1000).toFixed(0)} s)`);
+  }
+  if (meta && !(await appIndexExists(database, indexName(embedder.model)))) {
+    // The app's index definition changed since the dataset was built: the app rebuilds it (timed here).
+    progress('rebuilding the app index (ensureVectorIndex)');
+    meta.appIndexMs = (await timed(() => ensureVectorIndex(database.pool, embedder.model, DIMENSIONS)))[1];
   }
   if (!meta) {
     if (dataDir) {
@@ -158,21 +165,34 @@ async function seed(database: Database, spec: DatasetSpec): Promise<Meta> {
   return { dataset, appIndexMs: existed ? null : appIndexMs, variants: {} };
 }
 
-async function appIndexExists(database: Database): Promise<boolean> {
-  const { rows } = await database.pool.query(`SELECT 1 FROM pg_indexes WHERE tablename = 'memories' AND indexname LIKE 'memories\\_embedding\\_hnsw\\_%'`);
+async function appIndexExists(database: Database, name?: string): Promise<boolean> {
+  const { rows } = name
+    ? await database.pool.query(`SELECT 1 FROM pg_indexes WHERE tablename = 'memories' AND indexname = $1`, [name])
+    : await database.pool.query(`SELECT 1 FROM pg_indexes WHERE tablename = 'memories' AND indexname LIKE 'memories\\_embedding\\_hnsw\\_%'`);
   return rows.length > 0;
+}
+
+/** The exact top-50 of the query project for the recall queries, kept in the dataset dir (an exact scan of 100k rows takes a while). */
+async function exactTruth(database: Database, meta: Meta, queryVectors: number[][]): Promise<{ ids: string[][]; time: Stats }> {
+  const file = meta.dataDir && path.join(meta.dataDir, `bench-truth-q${queryVectors.length}.json`);
+  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { ids: string[][]; time: Stats };
+  progress('exact top-50 of the query project');
+  const truth = await exactTopK(database.pool, meta.dataset.queryProjectId, embedder.model, queryVectors);
+  if (file) writeFileSync(file, JSON.stringify(truth));
+  return truth;
 }
 
 async function sweep(database: Database, meta: Meta, queryVectors: number[][], onVariantDone: () => void): Promise<{ rows: SweepRow[]; exact: Stats }> {
   const { dataset } = meta;
   const pool = database.pool;
-  progress('exact top-50 of the query project');
-  const truth = await exactTopK(pool, dataset.queryProjectId, embedder.model, queryVectors);
-  let copyTruth: string[][] | undefined;
-  const rows: SweepRow[] = [{ index: 'none (exact scan)', efSearch: null, maxScanTuples: null, recall10: 1, recall50: 1, time: truth.time, short: 0 }];
+  const truth = await exactTruth(database, meta, queryVectors);
+  let copied = false;
+  // The reference of this run: an exact scan, timed on a few queries (the truth itself may be from an earlier run).
+  const exactNow = (await exactTopK(pool, dataset.queryProjectId, embedder.model, queryVectors.slice(0, 10))).time;
+  const rows: SweepRow[] = [{ index: 'none (exact scan)', efSearch: null, maxScanTuples: null, recall10: 1, recall50: 1, time: exactNow, short: 0 }];
   for (const variant of VARIANTS) {
     let label: string;
-    let target: { model: string; condition?: string; index: string; truth: string[][] };
+    let target: { model: string; condition?: string; index: string; truth: string[][]; copy?: boolean };
     let built: { buildMs: number | null; bytes: number };
     if (variant === 'app') {
       // The app's own index over the memories themselves (built by ensureVectorIndex).
@@ -187,10 +207,10 @@ async function sweep(database: Database, meta: Meta, queryVectors: number[][], o
       built = { buildMs: meta.appIndexMs, bytes: Number(app.bytes) };
     } else {
       const [m, efc] = variant.split(':').map(Number) as [number, number];
-      if (!copyTruth) {
+      if (!copied) {
         progress('copying the vectors for the index variants');
         await ensureSweepCopy(pool, dataset, embedder.model);
-        copyTruth = (await exactTopK(pool, dataset.queryProjectId, dataset.sweepModel, queryVectors)).ids;
+        copied = true;
       }
       const name = sweepIndexName(dataset, m, efc);
       if (!meta.variants[name]) {
@@ -200,7 +220,7 @@ async function sweep(database: Database, meta: Meta, queryVectors: number[][], o
         onVariantDone();
       }
       label = `m=${m}, ef_construction=${efc}`;
-      target = { model: dataset.sweepModel, condition: variantCondition(m, efc), index: name, truth: copyTruth };
+      target = { model: dataset.sweepModel, condition: variantCondition(m, efc), index: name, truth: truth.ids, copy: true };
       built = meta.variants[name]!;
     }
     for (const ef of EFS) {
@@ -212,7 +232,7 @@ async function sweep(database: Database, meta: Meta, queryVectors: number[][], o
         queryVectors,
         // The sweep measures the index: at small sizes the planner would rather sort the rows.
         { 'hnsw.ef_search': ef, 'hnsw.iterative_scan': 'relaxed_order', enable_seqscan: 'off', enable_sort: 'off' },
-        { condition: target.condition, index: target.index },
+        { condition: target.condition, index: target.index, copy: target.copy },
       );
       rows.push({
         index: label,
@@ -227,7 +247,7 @@ async function sweep(database: Database, meta: Meta, queryVectors: number[][], o
       });
     }
   }
-  return { rows, exact: truth.time };
+  return { rows, exact: exactNow };
 }
 
 function printSweep(rows: SweepRow[]): void {
@@ -258,10 +278,20 @@ async function captureNearestSql(database: Database, projectId: string, probe: n
   }
   if (!captured) throw new Error('could not capture the SQL of nearestMemories');
   const probeText = `[${probe.join(',')}]`;
-  return (v: number[]) => pool.query(captured!.text, captured!.values.map((p) => (p === probeText ? `[${v.join(',')}]` : p)));
+  const values = (v: number[]) => captured!.values.map((p) => (p === probeText ? `[${v.join(',')}]` : p));
+  const run = (v: number[]) => pool.query(captured!.text, values(v));
+  /** The plan's scan nodes, e.g. "Index Scan using memories_embedding_hnsw_…". */
+  const plan = async (v: number[]) =>
+    (await pool.query(`EXPLAIN ${captured!.text}`, values(v))).rows
+      .map((r) => String(Object.values(r)[0]).trim())
+      .filter((line) => /Scan|Sort/.test(line))
+      .map((line) => line.replace(/'\[[^\]]*\]'/g, "'[…]'").replace(/ +\(cost=.*$/, '').replace(/^->\s*/, ''))
+      .join(' / ');
+  return Object.assign(run, { plan });
 }
 
 interface AppFigures {
+  knnPlan: string;
   recall10: number;
   recall50: number;
   nearest: Stats;
@@ -284,7 +314,7 @@ async function measureApp(database: Database, meta: Meta, queryVectors: number[]
     const searchArgs = (projectId: string, v: number[]) => ({ projectId, model: embedder.model, dimensions: DIMENSIONS, vector: v, metadataFilter: {}, poolSize: POOL });
 
     progress('the app: recall of nearestMemories');
-    const truth = await exactTopK(pool, dataset.queryProjectId, embedder.model, queryVectors);
+    const truth = await exactTruth(database, meta, queryVectors);
     const found: string[][] = [];
     const nearest = await each(queryVectors, async (v) => found.push((await nearestMemories(database.db, searchArgs(dataset.queryProjectId, v))).map((c) => c.row.id)));
     const sorted = found; // nearestMemories returns rows by distance
@@ -295,6 +325,7 @@ async function measureApp(database: Database, meta: Meta, queryVectors: number[]
     const raw = await captureNearestSql(database, dataset.queryProjectId, queryVectors[0]!);
     const vectors = Array.from({ length: REQUESTS }, (_, i) => queryVectors[i % queryVectors.length]!);
     await each(vectors.slice(0, 30), raw); // warm-up
+    const knnPlan = await raw.plan(queryVectors[0]!);
     const rawStats = await each(vectors, raw);
     await each(queryTexts.slice(0, 10), (task) => app.memories.query(projectRow, { task, limit: 10, lambda_: 0.5, mmr_lambda: 0.7 }));
 
@@ -339,7 +370,7 @@ async function measureApp(database: Database, meta: Meta, queryVectors: number[]
         crossOver.push({ size: p.size, index: index.s, exact: exact.s, auto: auto.s, recall10: recallAt(t.ids, index.ids, 10), recall50: recallAt(t.ids, index.ids, 50) });
       }
     }
-    return { recall10, recall50, nearest, raw: rawStats, httpWarm, httpFresh, httpFreshEmbed, httpFresh16, crossOver };
+    return { knnPlan, recall10, recall50, nearest, raw: rawStats, httpWarm, httpFresh, httpFreshEmbed, httpFresh16, crossOver };
   } finally {
     await app.close();
   }
@@ -358,6 +389,7 @@ function printApp(f: AppFigures): void {
   row(`HTTP c16 fresh text, whole request (${f.httpFresh16.perSecond.toFixed(0)} req/s)`, f.httpFresh16.stats);
   log('');
   log(`app recall (nearestMemories vs exact, MiniLM query texts): recall@10 ${f.recall10.toFixed(3)}, recall@50 ${f.recall50.toFixed(3)}`);
+  log(`app KNN plan (SESSION ef_search ${SESSION_EF_SEARCH}, index ${indexName(embedder.model)}): ${f.knnPlan}`);
   if (f.crossOver.length) {
     log('');
     log('| project size (memories of the model) | index p50 ms | index recall@10 | index recall@50 | exact p50 ms | exact ÷ index | auto (app) p50 ms |');
@@ -373,9 +405,12 @@ try {
   for (const size of SIZES) {
     for (const layout of LAYOUTS) {
       const spec: DatasetSpec = { size, projects: layout, seed: SEED };
-      const { database, meta, save } = await openDataset(spec);
+      const { database, meta, save, dataDir } = await openDataset(spec);
       try {
-        const queryTexts = Array.from({ length: RECALL_QUERIES }, () => texts.query());
+        meta.dataDir = dataDir;
+        // The same queries for the same dataset in every run (the exact top-50 is kept with it).
+        const queryTexter = new Texts(SEED + 1);
+        const queryTexts = Array.from({ length: RECALL_QUERIES }, () => queryTexter.query());
         const queryVectors = await embedder.embed(queryTexts);
         log('');
         log(

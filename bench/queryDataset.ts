@@ -180,10 +180,10 @@ export async function ensureSweepCopy(pool: pg.Pool, dataset: BenchDataset, mode
   const ids = dataset.projects.map((p) => p.id);
   const { rows } = await pool.query(`SELECT 1 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $2 LIMIT 1`, [ids, dataset.sweepModel]);
   if (rows.length) return;
-  // Empty texts keep the full-text index small.
+  // The copy's task is the original's id, so recall is counted against the originals' exact top-k.
   await pool.query(
     `INSERT INTO memories (project_id, task, reflection, embedding, embedding_model)
-     SELECT project_id, '', '', embedding, $2 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $3`,
+     SELECT project_id, id::text, '', embedding, $2 FROM memories WHERE project_id = ANY($1::uuid[]) AND embedding_model = $3`,
     [ids, dataset.sweepModel, model],
   );
   await pool.query('ANALYZE memories');

@@ -36,7 +36,7 @@ export async function indexedTopK(
   model: string,
   vectors: number[][],
   settings: Record<string, string | number>,
-  options: { k?: number; condition?: string; /** Fail unless the plan uses this index. */ index?: string } = {},
+  options: { k?: number; condition?: string; /** Fail unless the plan uses this index. */ index?: string; /** The sweep copy: its task holds the original's id. */ copy?: boolean } = {},
 ): Promise<{ ids: string[][]; time: Stats; short: number }> {
   const client = await pool.connect();
   const ids: string[][] = [];
@@ -44,7 +44,7 @@ export async function indexedTopK(
   let short = 0;
   const k = options.k ?? POOL;
   const typed = `vector(${DIMENSIONS})`;
-  const sql = `SELECT id, (embedding::${typed}) <=> $2::${typed} AS d FROM memories
+  const sql = `SELECT ${options.copy ? 'task' : 'id'} AS id, (embedding::${typed}) <=> $2::${typed} AS d FROM memories
     WHERE project_id = $1 AND embedding_model = ${quoteLiteral(model)}${options.condition ? ` AND ${options.condition}` : ''} ORDER BY (embedding::${typed}) <=> $2::${typed} LIMIT $3`;
   try {
     for (const v of vectors) {

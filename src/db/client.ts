@@ -4,6 +4,7 @@ import { StartupError } from '../startupError.js';
 import { DataDirInUseError, type EngineAddress } from './embedded/dataDirLock.js';
 import { startEmbeddedEngine } from './embedded/engine.js';
 import * as schema from './schema.js';
+import { VECTOR_SEARCH_SETTINGS } from './vectorSearchSettings.js';
 
 export type Db = NodePgDatabase<typeof schema>;
 
@@ -16,13 +17,6 @@ export interface Database {
   url: string;
   close(): Promise<void>;
 }
-
-/**
- * Every connection's settings: filtered HNSW scans keep going until they have enough rows
- * (pgvector 0.8's iterative scan) instead of returning fewer than the LIMIT when a filter drops
- * most of the nearest ones.
- */
-const VECTOR_SEARCH_SETTINGS = ['hnsw.iterative_scan=relaxed_order', 'hnsw.ef_search=100'];
 
 export interface DatabaseOptions {
   databaseUrl?: string;

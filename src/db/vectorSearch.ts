@@ -3,6 +3,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './client.js';
 import { memories, type MemoryRow } from './schema.js';
+import { efSearchFor, HNSW_EF_CONSTRUCTION, HNSW_M, SESSION_EF_SEARCH } from './vectorSearchSettings.js';
 
 /** Any fixed number: processes that build the same index take turns. */
 const INDEX_LOCK_ID = 727_401_002;
@@ -12,8 +13,10 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-function indexName(model: string): string {
-  return `memories_embedding_hnsw_${createHash('sha1').update(model).digest('hex').slice(0, 12)}`;
+/** The model's index name: a hash of the model, and the graph parameters when they are not pgvector's defaults. */
+export function indexName(model: string): string {
+  const base = `memories_embedding_hnsw_${createHash('sha1').update(model).digest('hex').slice(0, 12)}`;
+  return HNSW_M === 16 && HNSW_EF_CONSTRUCTION === 64 ? base : `${base}_m${HNSW_M}_efc${HNSW_EF_CONSTRUCTION}`;
 }
 
 /**
@@ -65,7 +68,9 @@ export function keepStatisticsFresh(db: Db): void {
 
 /**
  * Vectors of several models share one untyped column; each model gets its own partial HNSW
- * index over `embedding::vector(d)`, built on first use of that model. Planner statistics are
+ * index over `embedding::vector(d)`, built on first use of that model with the graph parameters
+ * of vectorSearchSettings.ts. When those change, the next start builds the new index beside the
+ * old one (searches keep using the old one meanwhile) and then drops the old one. Planner statistics are
  * refreshed here too when stale (see analyzeIfStale), so a restart after a bulk import or a
  * long run on the embedded engine starts with plans that use the index.
  */
@@ -76,9 +81,18 @@ export async function ensureVectorIndex(pool: pg.Pool, model: string, dimensions
     try {
       // Building HNSW over many rows is far faster with more memory (see stack.md).
       await client.query(`SET maintenance_work_mem = '512MB'`);
+      const name = indexName(model);
       await client.query(
-        `CREATE INDEX IF NOT EXISTS ${indexName(model)} ON memories USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops) WHERE embedding_model = ${quoteLiteral(model)}`,
+        `CREATE INDEX IF NOT EXISTS ${name} ON memories USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops) ` +
+          `WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) WHERE embedding_model = ${quoteLiteral(model)}`,
       );
+      // An index of the same model built with other parameters (an earlier version) is superseded.
+      const base = name.replace(/_m\d+_efc\d+$/, '');
+      const { rows } = await client.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE tablename = 'memories' AND (indexname = $1 OR indexname ~ $2) AND indexname <> $3`,
+        [base, `^${base}_m[0-9]+_efc[0-9]+$`, name],
+      );
+      for (const r of rows) await client.query(`DROP INDEX IF EXISTS ${r.indexname}`);
       await client.query('RESET maintenance_work_mem');
       await analyzeIfStale((text) => client.query(text)).catch(() => false);
     } finally {
@@ -175,8 +189,9 @@ async function isSmallProject(db: Db, projectId: string, model: string): Promise
 
 /**
  * The candidate pool for a query: nearest memories of one project and model by cosine, with the
- * metadata filter applied in SQL. The HNSW iterative scan (set on every connection) keeps
- * filtered queries from returning fewer rows than asked.
+ * metadata filter applied in SQL. Small projects are sorted exactly; larger ones go through the
+ * model's HNSW index with a search list tied to the pool (efSearchFor), and the iterative scan
+ * (set on every connection) keeps filtered queries from returning fewer rows than asked.
  */
 export async function nearestMemories(
   db: Db,
@@ -193,20 +208,32 @@ export async function nearestMemories(
       sql<number>`${memories.embedding} <=> ${queryVector}::vector`
     : // The same expression as the model's partial HNSW index, so the planner uses it.
       sql<number>`(${memories.embedding}::${typed}) <=> ${queryVector}::${typed}`;
-  const rows = await db
-    .select({ row: memories, distance })
-    .from(memories)
-    .where(
-      and(
-        eq(memories.projectId, q.projectId),
-        // A literal, not a parameter: a partial index is only matched against a known value.
-        sql`${memories.embeddingModel} = ${sql.raw(quoteLiteral(q.model))}`,
-        // Invalidated and expired memories are never retrieved (memory hygiene, issue 13).
-        retrievableMemory(sql`memories`),
-        ...Object.entries(q.metadataFilter).map(([k, v]) => metadataCondition(k, v)),
-      ),
-    )
-    .orderBy(distance)
-    .limit(q.poolSize);
-  return rows.map(({ row, distance }) => ({ row, similarity: 1 - Number(distance) }));
+  const select = (on: Db) =>
+    on
+      .select({ row: memories, distance })
+      .from(memories)
+      .where(
+        and(
+          eq(memories.projectId, q.projectId),
+          // A literal, not a parameter: a partial index is only matched against a known value.
+          sql`${memories.embeddingModel} = ${sql.raw(quoteLiteral(q.model))}`,
+          // Invalidated and expired memories are never retrieved (issue 13; test/memories/hygiene.test.ts). Keep this line.
+          retrievableMemory(sql`${memories}`),
+          ...Object.entries(q.metadataFilter).map(([k, v]) => metadataCondition(k, v)),
+        ),
+      )
+      .orderBy(distance)
+      .limit(q.poolSize);
+  const efSearch = efSearchFor(q.poolSize);
+  // A pool larger than the default needs a longer search list than the connection's: SET LOCAL,
+  // inside a transaction, as the embedded engine shares one session between all connections.
+  const rows =
+    exact || efSearch <= SESSION_EF_SEARCH
+      ? await select(db)
+      : await db.transaction(async (tx) => {
+          await tx.execute(sql.raw(`SET LOCAL hnsw.ef_search = ${efSearch}`));
+          return select(tx as unknown as Db);
+        });
+  // The iterative scan's relaxed order may return rows slightly out of order: nearest first again.
+  return rows.map(({ row, distance }) => ({ row, similarity: 1 - Number(distance) })).sort((a, b) => b.similarity - a.similarity);
 }
