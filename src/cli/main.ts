@@ -41,6 +41,19 @@ const COMMANDS: Record<string, { summary: string; details?: string }> = {
   'bench learning': {
     summary: 'Learning benchmark over HTTP: Q-ranking vs similarity (run with --help for options)',
   },
+  export: {
+    summary: 'Write a project\'s bank (memories, history, mental models, directives, Skills) as JSON Lines to stdout',
+    details: ['--project <slug>    the project                         [required]', '--user <id>         the project\'s owner (when several users have that slug)'].join('\n'),
+  },
+  import: {
+    summary: 'Read a bank file (JSON Lines) from stdin into an empty project: all of it or nothing',
+    details: [
+      '--project <slug>    the project                         [required]',
+      '--user <id>         the owner; with it the project (and user) is created if new',
+      '',
+      'Vectors of another embedding model than this server\'s are re-embedded. Works while the server runs.',
+    ].join('\n'),
+  },
   reembed: {
     summary: 'Re-embed memories with the active embedding model, showing progress',
     details: ['--project <slug>    only this project', '--user <id>         the project\'s owner (when several users have that slug)'].join('\n'),
@@ -173,6 +186,14 @@ async function main(argv: string[]): Promise<number> {
       });
       process.stderr.write(`\nDone: ${done} memories re-embedded.\n`);
       return 0;
+    }
+    case 'export':
+    case 'import': {
+      if (!values.project) throw new ConfigError(['--project: required (the project\'s slug)']);
+      const { runBankCommand } = await import('../bank/command.js');
+      return runBankCommand(command, { project: values.project, user: values.user }, (work) =>
+        withDatabase(config, command, async (database) => work(database, config, (db, slug, user) => findProjectId(db, slug, user))),
+      );
     }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);

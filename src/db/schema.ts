@@ -346,7 +346,8 @@ export const skills = pgTable(
   (t) => [uniqueIndex('skills_project_version_key').on(t.projectId, t.version)],
 );
 
-export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge'] as const;
+/** `imported_q_update`: a Q-update brought in by a bank import (its trace is not in this database). */
+export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge', 'imported_q_update'] as const;
 export type MemoryEventKind = (typeof MEMORY_EVENT_KINDS)[number];
 
 export const FACT_TYPES = ['world', 'experience', 'observation'] as const;

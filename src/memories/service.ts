@@ -204,6 +204,23 @@ export function toHistoryWire(entry: HistoryEntry) {
     };
   }
   const e = entry.row as MemoryEventRow;
+  if (e.kind === 'imported_q_update') {
+    // A Q-update from a bank import: its figures are in the detail (the original trace_id too,
+    // which names a trace of the exporting server).
+    const d = e.detail as { q_before?: number; q_after?: number; reward?: number; alpha?: number };
+    return {
+      kind: e.kind,
+      memory_id: e.memoryId,
+      trace_id: null,
+      q_before: d.q_before ?? e.qValue,
+      q_after: d.q_after ?? e.qValue,
+      reward: d.reward ?? null,
+      alpha: d.alpha ?? null,
+      actor: { type: 'learning_loop' as const, key_id: null, label: null },
+      detail: e.detail,
+      created_at: iso(e.createdAt),
+    };
+  }
   return {
     kind: e.kind,
     memory_id: e.memoryId,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createBankTransferService, type BankTransferService } from '../bank/service.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
@@ -30,6 +31,7 @@ declare module 'fastify' {
     reflect: ReflectService;
     mentalModels: MentalModelService;
     directives: DirectiveService;
+    bankTransfer: BankTransferService;
   }
 }
 
@@ -72,6 +74,7 @@ export default fp(
     app.decorate('reflect', reflect);
     app.decorate('mentalModels', createMentalModelService({ db: app.database.db, embedder: app.embedder, reflect }));
     app.decorate('directives', createDirectiveService({ db: app.database.db }));
+    app.decorate('bankTransfer', createBankTransferService({ db: app.database.db, pool: app.database.pool, embedder: app.embedder }));
   },
   { name: 'services', dependencies: ['database', 'queue', 'embedder', 'llm'] },
 );

@@ -29,7 +29,7 @@ export function toMentalModelWire(row: MentalModelRow, bankId: string): MentalMo
 }
 
 /** What reflect's mental-model search compares a question with. */
-const searchableText = (m: Pick<MentalModelRow, 'name' | 'sourceQuery' | 'content'>) => [m.name, m.sourceQuery, m.content].filter(Boolean).join('\n');
+export const searchableText = (m: Pick<MentalModelRow, 'name' | 'sourceQuery' | 'content'>) => [m.name, m.sourceQuery, m.content].filter(Boolean).join('\n');
 
 export function createMentalModelService(deps: { db: Db; embedder: Embedder; reflect: ReflectService }) {
   const { db, embedder } = deps;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import apiKeyRoutes from './apiKeys.js';
 import bankRoutes from './banks.js';
+import bankTransferRoutes from './bankTransfer.js';
 import consoleRoutes from './console.js';
 import healthRoutes from './health.js';
 import mcpRoutes from './mcp.js';
@@ -19,6 +20,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(apiKeyRoutes);
   await app.register(projectRoutes);
   await app.register(projectSettingsRoutes);
+  await app.register(bankTransferRoutes);
   await app.register(traceRoutes);
   await app.register(reviewQueueRoutes);
   await app.register(statsRoutes);

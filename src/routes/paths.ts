@@ -11,6 +11,8 @@ export const PATHS = {
   apiKeyRevoke: ['/v1/api-keys/:id/revoke'],
   projects: ['/v1/projects'],
   projectSettings: ['/v1/projects/:project/settings'],
+  projectExport: ['/v1/projects/:project/export'],
+  projectImport: ['/v1/projects/:project/import'],
   traces: ['/v1/traces'],
   tracesBulkReview: ['/v1/traces/bulk-review'],
   trace: ['/v1/traces/:id'],
