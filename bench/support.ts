@@ -98,6 +98,8 @@ export function serverEnv(dataDir: string, env: Record<string, string> = {}): Re
     REFLECT_RATE_LIMIT_MAX: '1000000000',
     // Another PostgreSQL (or the embedded engine served from elsewhere) when DATABASE_URL is set.
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    // The local embedder's threads, to compare pool sizes (default: the available CPUs).
+    ...(process.env.REFLECT_EMBEDDING_THREADS ? { REFLECT_EMBEDDING_THREADS: process.env.REFLECT_EMBEDDING_THREADS } : {}),
     ...env,
   };
 }

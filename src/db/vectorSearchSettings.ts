@@ -8,8 +8,8 @@
 export const HNSW_M: number = 16;
 export const HNSW_EF_CONSTRUCTION: number = 128;
 
-/** hnsw.ef_search per candidate of the pool (pgvector's default of 40 is below even the smallest pool, 50). */
-export const EF_SEARCH_PER_CANDIDATE = 8;
+/** hnsw.ef_search per candidate of the pool: 800 for the default pool of 50 (pgvector's default of 40 is below even that pool). */
+export const EF_SEARCH_PER_CANDIDATE = 16;
 
 /** pgvector's upper bound for hnsw.ef_search. */
 const EF_SEARCH_MAX = 1_000;

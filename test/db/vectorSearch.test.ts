@@ -86,7 +86,7 @@ describe('vector search recall (6,000 random vectors, two projects, filtered to 
     expect(Number(rows[0]!.ef)).toBe(SESSION_EF_SEARCH);
     expect(rows[0]!.scan).toBe('relaxed_order');
     expect(SESSION_EF_SEARCH).toBe(efSearchFor(DEFAULT_POOL_SIZE));
-    expect(SESSION_EF_SEARCH).toBeGreaterThanOrEqual(8 * DEFAULT_POOL_SIZE);
+    expect(SESSION_EF_SEARCH).toBeGreaterThanOrEqual(16 * DEFAULT_POOL_SIZE);
     expect(efSearchFor(250)).toBeGreaterThan(SESSION_EF_SEARCH);
     expect(efSearchFor(500)).toBeLessThanOrEqual(1_000);
   });
