@@ -102,8 +102,13 @@ export async function insertBank(db: Db, projectId: string, rows: BankRows, onPr
   return db.transaction(async (tx) => {
     // Serializes imports into one project; the emptiness check below then holds until commit.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bank-import:${projectId}`}))`);
-    const counts = await bankCounts(tx as unknown as Db, projectId);
-    if (counts.memories + counts.mental_models + counts.directives + counts.skills > 0) return 'not_empty';
+    // One statement: a transaction has one connection, which runs one query at a time.
+    const held = await tx.execute<{ held: boolean }>(sql`select
+        exists (select 1 from memories where project_id = ${projectId})
+        or exists (select 1 from mental_models where project_id = ${projectId})
+        or exists (select 1 from directives where project_id = ${projectId})
+        or exists (select 1 from skills where project_id = ${projectId}) as held`);
+    if (held.rows[0]!.held) return 'not_empty';
     let written = 0;
     const insert = async <T>(table: Parameters<typeof tx.insert>[0], values: T[]) => {
       for (let i = 0; i < values.length; i += CHUNK) {

@@ -131,6 +131,25 @@ describe('bank export and import', () => {
     expect(JSON.stringify(history)).toContain('imported_q_update');
   });
 
+  it('re-embeds vectors of another model than the target server’s, with the same results', async () => {
+    const foreign = lines(bankText).map((l) =>
+      l.kind === 'header'
+        ? { ...l, embedding_model: 'other:model', dimensions: 3 }
+        : 'embedding' in l
+          ? { ...l, embedding: [1, 0, 0], embedding_model: 'other:model' }
+          : l,
+    );
+    const res = await importText(other.t, other.key, 'foreign', foreign.map((l) => JSON.stringify(l)).join('\n'));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ memories: 7, reembedded: 8 });
+    const before = await query(f.t, f.key, project, tasks.learned);
+    const after = await query(other.t, other.key, 'foreign', tasks.learned);
+    expect(after.length).toBeGreaterThan(0);
+    // The ids are taken here by the first copy, so these memories have new ones.
+    const noId = (rows: typeof before) => rows.map(({ id: _id, ...rest }) => rest);
+    expect(noId(after)).toEqual(noId(before));
+  });
+
   it('refuses a bad line with 422 naming it, writing nothing', async () => {
     const all = bankText.split('\n');
     const memoriesBefore = await other.t.count('memories');
