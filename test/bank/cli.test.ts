@@ -47,6 +47,12 @@ describe('reflect-server export | import', () => {
         ids.push(res.json().id);
       }
       await t.call(key, { method: 'POST', url: `/v1/memories/${ids[2]}/invalidate`, project: 'notes', payload: { reason: 'wrong join' } });
+      // A bank large enough for progress lines: 1,100 more memories, invalid so never retrieved.
+      await t.app.database.pool.query(
+        `insert into memories (project_id, task, reflection, embedding, embedding_model, invalidated_at, invalid_reason)
+         select project_id, 'filler ' || g, 'r', embedding, embedding_model, now(), 'filler' from memories, generate_series(1, 1100) g where id = $1`,
+        [ids[0]],
+      );
       for (const task of TASKS) before.push((await t.call(key, { method: 'POST', url: '/v1/memories/query', project: 'notes', payload: { task } })).json());
     } finally {
       await t.close();
@@ -54,9 +60,10 @@ describe('reflect-server export | import', () => {
 
     const exported = await run(process.execPath, [BIN, 'export', '--project', 'notes'], { REFLECT_DATA_DIR: source });
     expect(exported.code, exported.stderr).toBe(0);
-    expect(exported.stderr).toContain('Done: exported 5 lines');
+    expect(exported.stderr).toContain('Exported 1000 lines (');
+    expect(exported.stderr).toContain('Done: exported 1105 lines');
     const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ kind: 'header', project: 'notes', counts: { memories: 3, history: 1 } });
+    expect(lines[0]).toMatchObject({ kind: 'header', project: 'notes', counts: { memories: 1103, history: 1 } });
 
     const target = tempDir();
     server = await startServerProcess(['src/server.ts'], { REFLECT_DATA_DIR: target });
@@ -76,7 +83,9 @@ describe('reflect-server export | import', () => {
 
     const imported = await runWithStdin(['import', '--user', 'local', '--project', 'copied'], { REFLECT_DATA_DIR: target }, exported.stdout);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(imported.stderr).toContain('Done: imported 3 memories, 1 history');
+    expect(imported.stderr).toContain('Read 1000 lines');
+    expect(imported.stderr).toContain('Wrote 1000 rows');
+    expect(imported.stderr).toContain('Done: imported 1103 memories, 1 history');
 
     for (const [i, task] of TASKS.entries()) {
       const res = await fetch(`${server.baseUrl}/v1/memories/query`, {
