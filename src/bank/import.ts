@@ -231,7 +231,7 @@ export async function importBank(
       description: s.description,
       markdown: s.markdown,
       source: s.source,
-      builtFrom: s.built_from,
+      builtFrom: remapBuiltFrom(s.built_from, memoryId),
       instructions: s.instructions,
       error: s.status === 'building' ? 'The build was still running when the bank was exported' : s.error,
       requestedByKeyId: s.requested_by_key_id,
@@ -270,4 +270,14 @@ async function embedWhereStale<T extends { embedding: number[] | null; embedding
     onProgress?.('embedded', Math.min(b + EMBED_BATCH, todo.length));
   }
   return vectors;
+}
+
+/** A Skill's `built_from.memory_ids` ({strategies: [ids], pitfalls: [ids]}) with the memories' new ids. */
+function remapBuiltFrom(builtFrom: Record<string, unknown>, memoryId: Map<string, string>): Record<string, unknown> {
+  const ids = builtFrom.memory_ids;
+  if (!ids || typeof ids !== 'object' || Array.isArray(ids)) return builtFrom;
+  const remapped = Object.fromEntries(
+    Object.entries(ids).map(([k, v]) => [k, Array.isArray(v) ? v.map((id) => (typeof id === 'string' ? (memoryId.get(id) ?? id) : id)) : v]),
+  );
+  return { ...builtFrom, memory_ids: remapped };
 }

@@ -129,6 +129,15 @@ describe('bank export and import', () => {
     const copyOfLearned = after.find((m) => m.task === tasks.learned)!;
     const history = (await f.t.call(f.key, { method: 'GET', url: `/v1/memories/${copyOfLearned.id}/history`, project: 'bank-copy' })).json();
     expect(JSON.stringify(history)).toContain('imported_q_update');
+
+    // The Skill's record of the memories it was built from names the copies.
+    const { rows } = await f.t.app.database.pool.query(
+      "select s.built_from, array(select id::text from memories where project_id = s.project_id) as ids from skills s join projects p on p.id = s.project_id where p.slug = 'bank-copy'",
+    );
+    const built = rows[0].built_from.memory_ids as { strategies: string[]; pitfalls: string[] };
+    const skillIds = [...built.strategies, ...built.pitfalls];
+    expect(skillIds.length).toBeGreaterThan(0);
+    for (const id of skillIds) expect(rows[0].ids).toContain(id);
   });
 
   it('re-embeds vectors of another model than the target server’s, with the same results', async () => {
