@@ -145,12 +145,17 @@ describe.skipIf(skipRedis())('scale-out: two API and two worker processes on one
     );
   }
 
-  /** Each trace reviewed and completed with exactly one memory, the one it names; the run has no other trace. */
+  /**
+   * Each trace reviewed and completed, its lesson in exactly one memory (its own, or a near-duplicate it
+   * was consolidated into), the one it names; the run has no other trace.
+   */
   async function expectCompletedOnce(run: string, ids: string[]): Promise<void> {
     const rows = await sql(
-      `select t.id, t.review_status, t.ingest_status, t.created_memory_id = min(m.id::text)::uuid as own_memory, count(m.id)::int as memories
-         from traces t left join memories m on m.source_trace_id = t.id
-        where t.metadata->>'run' = $1 group by t.id`,
+      `select t.id, t.review_status, t.ingest_status,
+              exists(select 1 from memories m where m.id = t.created_memory_id and t.id = any(m.source_trace_ids)) as own_memory,
+              (select count(*) from memories m where t.id = any(m.source_trace_ids))::int as memories
+         from traces t
+        where t.metadata->>'run' = $1`,
       [run],
     );
     expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());

@@ -79,7 +79,7 @@ describe('retrieval quality of the local embedder through the API', () => {
       const res = await t.call(key, {
         method: 'POST',
         url: '/v1/memories/query',
-        payload: { task: q.query, lambda_: 0, mmr_lambda: 1, limit: K },
+        payload: { task: q.query, lambda_: 0, mmr_lambda: 1, limit: K, similarity_threshold: null }, // the contract's formula, no relevance gate
       });
       expect(res.statusCode).toBe(200);
       const results = res.json() as { id: string; similarity: number }[];
