@@ -9,13 +9,17 @@ const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
 /**
  * A project's bank as JSON Lines, one string per line (without the newline), read page by page
  * so a large bank never sits in memory whole. `onProgress` hears every line with the counts so far.
+ * Not a snapshot: holding one transaction open for a whole export would stall the embedded engine
+ * (one connection at a time). A write landing mid-export can make the header's counts disagree
+ * with the lines; the import then refuses the file as cut short, and an export again fixes it.
  */
 export async function* exportBank(
   db: Db,
   project: Pick<ProjectRow, 'id' | 'slug'>,
   onProgress?: (lines: number, counts: BankCounts) => void,
 ): AsyncGenerator<string> {
-  const [counts, models] = await Promise.all([bankCounts(db, project.id), memoryEmbeddingModels(db, project.id)]);
+  const counts = await bankCounts(db, project.id);
+  const models = await memoryEmbeddingModels(db, project.id);
   const single = models.length === 1 ? models[0]! : undefined;
   const header: BankLine = {
     kind: 'header',

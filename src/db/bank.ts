@@ -17,22 +17,20 @@ import {
 
 /** What a project holds that a bank file carries. */
 export async function bankCounts(db: Db, projectId: string) {
-  const [[m], [q], [e], [mm], [d], [s]] = await Promise.all([
-    db.select({ n: count() }).from(memories).where(eq(memories.projectId, projectId)),
-    db
-      .select({ n: count() })
-      .from(qValueUpdates)
-      .innerJoin(memories, eq(memories.id, qValueUpdates.memoryId))
-      .where(eq(memories.projectId, projectId)),
-    db
-      .select({ n: count() })
-      .from(memoryEvents)
-      .innerJoin(memories, eq(memories.id, memoryEvents.memoryId))
-      .where(eq(memories.projectId, projectId)),
-    db.select({ n: count() }).from(mentalModels).where(eq(mentalModels.projectId, projectId)),
-    db.select({ n: count() }).from(directives).where(eq(directives.projectId, projectId)),
-    db.select({ n: count() }).from(skills).where(eq(skills.projectId, projectId)),
-  ]);
+  const [m] = await db.select({ n: count() }).from(memories).where(eq(memories.projectId, projectId));
+  const [q] = await db
+    .select({ n: count() })
+    .from(qValueUpdates)
+    .innerJoin(memories, eq(memories.id, qValueUpdates.memoryId))
+    .where(eq(memories.projectId, projectId));
+  const [e] = await db
+    .select({ n: count() })
+    .from(memoryEvents)
+    .innerJoin(memories, eq(memories.id, memoryEvents.memoryId))
+    .where(eq(memories.projectId, projectId));
+  const [mm] = await db.select({ n: count() }).from(mentalModels).where(eq(mentalModels.projectId, projectId));
+  const [d] = await db.select({ n: count() }).from(directives).where(eq(directives.projectId, projectId));
+  const [s] = await db.select({ n: count() }).from(skills).where(eq(skills.projectId, projectId));
   return { memories: m!.n, history: q!.n + e!.n, mental_models: mm!.n, directives: d!.n, skills: s!.n };
 }
 
@@ -57,19 +55,15 @@ export async function memoryPage(db: Db, projectId: string, afterId: string | nu
 /** The Q-updates and other events of some memories, each oldest first. */
 export async function historyOf(db: Db, memoryIds: string[]): Promise<{ updates: QValueUpdateRow[]; events: MemoryEventRow[] }> {
   if (memoryIds.length === 0) return { updates: [], events: [] };
-  const [updates, events] = await Promise.all([
-    db.select().from(qValueUpdates).where(inArray(qValueUpdates.memoryId, memoryIds)).orderBy(asc(qValueUpdates.createdAt), asc(qValueUpdates.id)),
-    db.select().from(memoryEvents).where(inArray(memoryEvents.memoryId, memoryIds)).orderBy(asc(memoryEvents.createdAt), asc(memoryEvents.id)),
-  ]);
+  const updates = await db.select().from(qValueUpdates).where(inArray(qValueUpdates.memoryId, memoryIds)).orderBy(asc(qValueUpdates.createdAt), asc(qValueUpdates.id));
+  const events = await db.select().from(memoryEvents).where(inArray(memoryEvents.memoryId, memoryIds)).orderBy(asc(memoryEvents.createdAt), asc(memoryEvents.id));
   return { updates, events };
 }
 
 export async function projectBankRest(db: Db, projectId: string): Promise<{ mentalModels: MentalModelRow[]; directives: DirectiveRow[]; skills: SkillRow[] }> {
-  const [mm, d, s] = await Promise.all([
-    db.select().from(mentalModels).where(eq(mentalModels.projectId, projectId)).orderBy(asc(mentalModels.createdAt), asc(mentalModels.id)),
-    db.select().from(directives).where(eq(directives.projectId, projectId)).orderBy(asc(directives.createdAt), asc(directives.id)),
-    db.select().from(skills).where(eq(skills.projectId, projectId)).orderBy(asc(skills.version)),
-  ]);
+  const mm = await db.select().from(mentalModels).where(eq(mentalModels.projectId, projectId)).orderBy(asc(mentalModels.createdAt), asc(mentalModels.id));
+  const d = await db.select().from(directives).where(eq(directives.projectId, projectId)).orderBy(asc(directives.createdAt), asc(directives.id));
+  const s = await db.select().from(skills).where(eq(skills.projectId, projectId)).orderBy(asc(skills.version));
   return { mentalModels: mm, directives: d, skills: s };
 }
 
