@@ -780,6 +780,189 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/projects/{project}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a project as JSON Lines (master key): memories with vectors and Q-values, their history, mental models, directives, Skill versions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/x-ndjson: a header line, then one line per row */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a bank file (application/x-ndjson) into an empty project, created if new (master key); all of it or nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BankImportSummary"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/traces": {
         parameters: {
             query?: never;
@@ -5393,6 +5576,33 @@ export interface components {
             success: true;
             id: string;
         };
+        ProjectSettingsInput: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
+            consolidation_enabled: boolean | null;
+            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
+            consolidation_threshold: number | null;
+            /** @description What reviews of this project use now */
+            effective: {
+                consolidation_enabled: boolean;
+                consolidation_threshold: number;
+            };
+        };
+        BankImportSummaryInput: {
+            /** Format: uuid */
+            project_id: string;
+            memories: number;
+            history: number;
+            mental_models: number;
+            directives: number;
+            skills: number;
+            /** @description Vectors of another embedding model than this server's, re-embedded */
+            reembedded: number;
+            /** @description Memories and directives whose id was taken here, given a new one */
+            new_ids: number;
+        };
         MessageInput: {
             role: string;
         } & {
@@ -5533,7 +5743,7 @@ export interface components {
         };
         QValueChangeInput: {
             /** @enum {string} */
-            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge";
+            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update";
             /** Format: uuid */
             memory_id: string;
             /** @description The reviewed trace behind a Q-update or a merge */
@@ -5571,20 +5781,6 @@ export interface components {
             trace_count: number;
             pending_review_count: number;
             memory_count: number;
-        };
-        ProjectSettingsInput: {
-            /** Format: uuid */
-            project_id: string;
-            slug: string;
-            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
-            consolidation_enabled: boolean | null;
-            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
-            consolidation_threshold: number | null;
-            /** @description What reviews of this project use now */
-            effective: {
-                consolidation_enabled: boolean;
-                consolidation_threshold: number;
-            };
         };
         SkillBuiltFromInput: {
             /** @description Lessons of passed runs used (proven strategies) */
@@ -5894,6 +6090,33 @@ export interface components {
             success: true;
             id: string;
         };
+        ProjectSettings: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
+            consolidation_enabled: boolean | null;
+            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
+            consolidation_threshold: number | null;
+            /** @description What reviews of this project use now */
+            effective: {
+                consolidation_enabled: boolean;
+                consolidation_threshold: number;
+            };
+        };
+        BankImportSummary: {
+            /** Format: uuid */
+            project_id: string;
+            memories: number;
+            history: number;
+            mental_models: number;
+            directives: number;
+            skills: number;
+            /** @description Vectors of another embedding model than this server's, re-embedded */
+            reembedded: number;
+            /** @description Memories and directives whose id was taken here, given a new one */
+            new_ids: number;
+        };
         Message: {
             role: string;
         } & {
@@ -6034,7 +6257,7 @@ export interface components {
         };
         QValueChange: {
             /** @enum {string} */
-            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge";
+            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update";
             /** Format: uuid */
             memory_id: string;
             /** @description The reviewed trace behind a Q-update or a merge */
@@ -6072,20 +6295,6 @@ export interface components {
             trace_count: number;
             pending_review_count: number;
             memory_count: number;
-        };
-        ProjectSettings: {
-            /** Format: uuid */
-            project_id: string;
-            slug: string;
-            /** @description The project's own choice; null = the server's default (REFLECT_CONSOLIDATION) */
-            consolidation_enabled: boolean | null;
-            /** @description The project's own threshold; null = the server's default (REFLECT_CONSOLIDATION_THRESHOLD) */
-            consolidation_threshold: number | null;
-            /** @description What reviews of this project use now */
-            effective: {
-                consolidation_enabled: boolean;
-                consolidation_threshold: number;
-            };
         };
         SkillBuiltFrom: {
             /** @description Lessons of passed runs used (proven strategies) */
