@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ApiError } from '../http/errors.js';
 import { authErrors, errorBody } from '../http/schemas.js';
 import { requestPrincipal } from '../plugins/auth.js';
 import { projectParams } from '../projects/settingsModels.js';
@@ -52,10 +53,14 @@ const bankTransferRoutes: FastifyPluginAsyncZod = async (app) => {
           summary: 'Import a bank file (application/x-ndjson) into an empty project, created if new (master key); all of it or nothing',
           tags,
           params: projectParams,
-          response: { 200: importSummary, 404: errorBody, 409: errorBody, ...authErrors },
+          response: { 200: importSummary, 404: errorBody, 409: errorBody, 415: errorBody, ...authErrors },
         },
       },
-      async (request) => app.bankTransfer.import(requestPrincipal(request), request.params.project, request.body as NodeJS.ReadableStream),
+      async (request) => {
+        const body = request.body as NodeJS.ReadableStream | undefined;
+        if (typeof body?.pipe !== 'function') throw new ApiError(415, 'unsupported_media_type', 'Send the bank file as application/x-ndjson');
+        return app.bankTransfer.import(requestPrincipal(request), request.params.project, body);
+      },
     );
   }
 };

@@ -180,6 +180,9 @@ describe('bank export and import', () => {
     expect(res3.statusCode).toBe(422);
     expect(JSON.stringify(res3.json())).toContain('cut short');
 
+    const asJson = await other.t.call(other.key, { method: 'POST', url: '/v1/projects/bad-copy/import', payload: { kind: 'header' } });
+    expect(asJson.statusCode).toBe(415);
+
     expect(await other.t.count('memories')).toBe(memoriesBefore);
     expect(await other.t.count('projects')).toBe(projectsBefore);
   });
