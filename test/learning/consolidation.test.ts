@@ -63,8 +63,14 @@ async function settings(f: LoopFixture, project: string, body: Record<string, un
 
 const database = useSharedDatabase();
 
+// The blocks below share project `default` and tell their runs apart by uniqueTask() alone, so
+// unrelated tasks must never reach the merge threshold. The fake's default 8-d hash vectors do
+// (cosine ≥ 0.92 for about 1 pair in 3,000): then a run merges into another test's memory.
+// In 64 dimensions two such vectors have cosine ≈ 0 ± 0.125, so 0.92 is out of reach.
+const UNRELATED_TASK_DIMENSIONS = 64;
+
 describe.each(transports())('consolidation with an LLM ($transport)', ({ transport }) => {
-  const f = useLoopApp(transport, { database, fake: { chat }, env: { REFLECT_WORKER_CONCURRENCY: '8', Q_LEARNING_ALPHA: '0.5' } });
+  const f = useLoopApp(transport, { database, fake: { chat, embeddingDimensions: UNRELATED_TASK_DIMENSIONS }, env: { REFLECT_WORKER_CONCURRENCY: '8', Q_LEARNING_ALPHA: '0.5' } });
 
   it('merges a near-duplicate into the live memory: one memory, evidence, sources, the LLM’s text, its Q and history kept', async () => {
     const task = uniqueTask('Export the invoices as CSV');
@@ -179,13 +185,19 @@ describe.each(transports())('consolidation with an LLM ($transport)', ({ transpo
 });
 
 describe('consolidation thresholds by cosine', () => {
-  // Fixed task vectors: cosine("near"·"base") = 0.95, cosine("far"·"base") = 0.8.
-  const base = [1, 0, 0, 0, 0, 0, 0, 0];
-  const near = [0.95, Math.sqrt(1 - 0.95 ** 2), 0, 0, 0, 0, 0, 0];
-  const far = [0.8, 0, 0.6, 0, 0, 0, 0, 0];
+  // Fixed task vectors: cosine("near"·"base") = 0.95, cosine("far"·"base") = 0.8. Same width as the
+  // other blocks' vectors: the model's vector index, shared through the database, has one width.
+  const padded = (head: number[]) => [...head, ...Array<number>(UNRELATED_TASK_DIMENSIONS - head.length).fill(0)];
+  const base = padded([1, 0, 0]);
+  const near = padded([0.95, Math.sqrt(1 - 0.95 ** 2), 0]);
+  const far = padded([0.8, 0, 0.6]);
   const f = useLoopApp('embedded', {
     database,
-    fake: { chat, vectors: { 'threshold base task': base, 'threshold near task': near, 'threshold far task': far } },
+    fake: {
+      chat,
+      embeddingDimensions: UNRELATED_TASK_DIMENSIONS,
+      vectors: { 'threshold base task': base, 'threshold near task': near, 'threshold far task': far },
+    },
   });
 
   it('merges at or above the project’s threshold and not below it', async () => {
@@ -207,7 +219,7 @@ describe('consolidation thresholds by cosine', () => {
 });
 
 describe('consolidation without an LLM key', () => {
-  const f = useLoopApp('embedded', { database, llm: false });
+  const f = useLoopApp('embedded', { database, llm: false, fake: { embeddingDimensions: UNRELATED_TASK_DIMENSIONS } });
 
   it('merges with the template: both lessons’ distinct sentences and the number of runs', async () => {
     const task = uniqueTask('Renew the certificate');
