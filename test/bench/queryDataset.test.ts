@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSweepIndex, dropSweepIndex, removeDataset, seedDataset, type BenchDataset } from '../../bench/queryDataset.js';
+import { buildSweepIndex, dropSweepIndex, ensureSweepCopy, removeDataset, seedDataset, type BenchDataset } from '../../bench/queryDataset.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -42,6 +42,7 @@ describe('the query bench set-up', () => {
     const runs: BenchDataset[] = [];
     for (let i = 0; i < 2; i++) {
       const dataset = await seedDataset(deps, { size: 240, projects: 3, seed: 7 });
+      await ensureSweepCopy(pool, dataset, t.app.embedder.model);
       const variant = await buildSweepIndex(pool, dataset, 8, 16);
       expect(variant.bytes).toBeGreaterThan(0);
       runs.push(dataset);
@@ -53,6 +54,8 @@ describe('the query bench set-up', () => {
         t.app.embedder.model,
       ]);
       expect(rows[0]!.n).toBe(240);
+      const copy = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM memories WHERE embedding_model = $1`, [run.sweepModel]);
+      expect(copy.rows[0]!.n).toBe(240);
     }
 
     // The bench refuses to drop an index that is not its own.
