@@ -70,10 +70,12 @@ describe('local embedder (all-MiniLM-L6-v2 in a worker thread)', () => {
     expect(vectors).toHaveLength(100);
     // Meaningful only if the work is long: on this thread it would block for all of it.
     expect(elapsedMs).toBeGreaterThan(1000);
-    expect(maxLagMs).toBeLessThan(200);
+    // On this thread one batch would block for about all of `elapsedMs`; off it, the longest stall is
+    // a scheduling hiccup (a loaded 2-core CI machine has shown ~240 ms within a ~6 s batch).
+    expect(maxLagMs).toBeLessThan(elapsedMs / 4);
     // On-thread embedding would keep this thread busy nearly 100% of the time.
     expect(busy).toBeLessThan(0.5);
-  });
+  }, 120_000);
 
   it('lets a small request overtake a large batch that was queued first', async () => {
     const bulk = Array.from({ length: 96 }, (_, i) => `Bulk memory number ${i} about build pipelines.`);

@@ -39,7 +39,10 @@ export interface FakeOpenAIOptions {
   chat?: (body: ChatRequestBody) => ScriptedReply;
   /** Exact-text embedding lookup, tried before the hash-derived fallback. */
   vectors?: Record<string, number[]>;
-  /** Length of fallback embedding vectors. Defaults to 8. */
+  /**
+   * Length of fallback embedding vectors. Defaults to 64: at 64 dimensions two unrelated texts stay far apart (cosine about 0 ± 0.13), where at 8 about
+   * one pair in 3,000 reached the 0.92 consolidation threshold and merged runs that were unrelated.
+   */
   embeddingDimensions?: number;
   /**
    * How fallback vectors are made: `hash` (default) gives unrelated texts unrelated vectors;
@@ -74,7 +77,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const requests: RecordedRequest[] = [];
   const queue: ReplyScript[] = [];
   const chat = options.chat ?? defaultChat;
-  const dimensions = options.embeddingDimensions ?? 8;
+  const dimensions = options.embeddingDimensions ?? 64;
   const fallbackVector = options.embeddings === 'words' ? wordsVector : hashVector;
   // Hung requests are only released by close(), which destroys their sockets.
   let closed = false;
