@@ -40,8 +40,9 @@ export interface FakeOpenAIOptions {
   /** Exact-text embedding lookup, tried before the hash-derived fallback. */
   vectors?: Record<string, number[]>;
   /**
-   * Length of fallback embedding vectors. Defaults to 64: at 64 dimensions two unrelated texts stay far apart (cosine about 0 ± 0.13), where at 8 about
-   * one pair in 3,000 reached the 0.92 consolidation threshold and merged runs that were unrelated.
+   * Length of fallback embedding vectors. Defaults to the length of the fixed `vectors` (one model,
+   * one dimension), else 64: there two unrelated texts stay far apart (cosine about 0 ± 0.13),
+   * where at 8 about one pair in 3,000 reached the 0.92 consolidation threshold and merged.
    */
   embeddingDimensions?: number;
   /**
@@ -77,7 +78,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const requests: RecordedRequest[] = [];
   const queue: ReplyScript[] = [];
   const chat = options.chat ?? defaultChat;
-  const dimensions = options.embeddingDimensions ?? 64;
+  const dimensions = options.embeddingDimensions ?? Object.values(options.vectors ?? {})[0]?.length ?? 64;
   const fallbackVector = options.embeddings === 'words' ? wordsVector : hashVector;
   // Hung requests are only released by close(), which destroys their sockets.
   let closed = false;
