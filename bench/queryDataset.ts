@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { quoteLiteral } from '../src/db/vectorSearch.js';
 import type { Embedder } from '../src/embeddings/embedder.js';
+import { seededRandom } from '../src/benchLearning/scenarios.js';
 
 export const DIMENSIONS = 384;
 const CENTRES = 200;
@@ -41,17 +42,8 @@ export interface BenchDataset {
   loadMs: number;
 }
 
-/** A seeded generator (mulberry32), so a dataset is the same for the same seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a dataset is the same for the same seed (the learning benchmark's). */
+export const rng = seededRandom;
 
 export class Texts {
   private readonly random: () => number;
