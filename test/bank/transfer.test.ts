@@ -22,7 +22,7 @@ afterAll(async () => other?.t.close());
 const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 async function query(t: TestApp, key: string, p: string, q: string) {
-  const res = await t.call(key, { method: 'POST', url: '/v1/memories/query', project: p, payload: { task: q, limit: 10 } });
+  const res = await t.call(key, { method: 'POST', url: '/v1/memories/query', project: p, payload: { task: q, limit: 10, similarity_threshold: null } }); // the whole ranking, no relevance gate
   expect(res.statusCode, res.body).toBe(200);
   const body = res.json();
   // The traces stay on the exporting server: an imported memory's source_trace_id is null (its
