@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Reflection } from './reflection.js';
+import { storableStrings } from '../llm/storableText.js';
 
 /**
  * Why a reflection could not be made. `retryable` tells the job queue whether trying again
@@ -48,7 +49,7 @@ export function parseReflectionOutput(output: string): Omit<Reflection, 'source'
   const json = extractJson(output);
   let value: unknown;
   try {
-    value = JSON.parse(json);
+    value = JSON.parse(json, storableStrings);
   } catch {
     throw new MalformedReflectionError(`The answer is not JSON: ${preview(output)}`);
   }

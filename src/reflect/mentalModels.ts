@@ -11,6 +11,7 @@ import { reflectBody } from './models.js';
 import type { ReflectService } from './service.js';
 import { withLlmCallContext } from '../llm/usage/context.js';
 import { tagMatchCondition, type TagMatch } from './tagFilter.js';
+import { storableText } from '../llm/storableText.js';
 
 export function toMentalModelWire(row: MentalModelRow, bankId: string): MentalModelWire {
   return {
@@ -118,7 +119,7 @@ export function createMentalModelService(deps: { db: Db; embedder: Embedder; ref
           }),
         ),
       );
-      const row = await update(project, id, { content: answer.text, lastRefreshedAt: new Date() });
+      const row = await update(project, id, { content: storableText(answer.text), lastRefreshedAt: new Date() });
       return { operationId: randomUUID(), row };
     },
   };

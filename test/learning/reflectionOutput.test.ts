@@ -62,6 +62,14 @@ describe('parseReflectionOutput', () => {
     expect(parsed.tools_used).toEqual(['grep', 'ls']);
   });
 
+  it('drops NUL and replaces unpaired surrogates in every string, which PostgreSQL cannot store', () => {
+    const answer = String.raw`{"reflection": "Check\u0000 the dates \ud800first", "summary": "s\u0000", "applicable_tools": ["sql\udc00"]}`;
+    const parsed = parseReflectionOutput(answer);
+    expect(parsed.reflection).toBe('Check the dates \ufffdfirst');
+    expect(parsed.summary).toBe('s');
+    expect(parsed.applicable_tools).toEqual(['sql\ufffd']);
+  });
+
   it('rejects garbage, non-objects and answers without a reflection', () => {
     for (const text of ['', 'I cannot help with that.', '[1, 2]', '{"summary": "s"}', '{"reflection": "   "}', '{"reflection": "r", "tools_used": [1]}', '{"reflection": "r"']) {
       const error = malformed(text);
