@@ -8,7 +8,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import type { DirectiveRow } from '../db/schema.js';
-import { llmFailure, reflectTimedOut, toolsUnsupported } from './errors.js';
+import { llmFailure, notACompletion, reflectTimedOut, toolsUnsupported } from './errors.js';
 import { responseSchemaValidator } from './models.js';
 import { agentSystemPrompt, DONE_TOO_EARLY, finalSystemPrompt, finalUserMessage, questionMessage } from './prompts.js';
 import { TOOL_NAMES, toolDefinitions, type Evidence, type ToolExecutors, type ToolOutput } from './tools.js';
@@ -98,6 +98,8 @@ export async function runReflectAgent(input: AgentInput): Promise<AgentResult> {
       // A signal of its own per call: the client adds a listener to it and never removes it.
       const signal = AbortSignal.timeout(input.deadline - Date.now());
       const completion = await client.chat.completions.create({ model: input.model, ...params }, { signal });
+      // A 200 that is not a completion (a proxy's HTML page comes back as a string) is the endpoint's fault.
+      if (!Array.isArray((completion as { choices?: unknown }).choices)) throw notACompletion();
       usage.input += completion.usage?.prompt_tokens ?? 0;
       usage.output += completion.usage?.completion_tokens ?? 0;
       return completion;

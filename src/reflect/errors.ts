@@ -21,6 +21,9 @@ export const toolsUnsupported = () =>
     'The configured LLM did not call a tool when one was required: reflect needs a model and server with OpenAI-style tool calling',
   );
 
+export const notACompletion = () =>
+  new ApiError(502, 'llm_bad_response', 'The LLM endpoint answered 200 with a body that is not a chat completion (a proxy page?): check OPENAI_BASE_URL');
+
 export function llmFailure(error: unknown, apiKey: string | undefined): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof APIConnectionTimeoutError) {

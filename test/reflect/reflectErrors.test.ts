@@ -129,6 +129,13 @@ describe('LLM failures', () => {
     expect(res.body).not.toMatch(/\n\s+at /);
   });
 
+  it('502 when the LLM endpoint answers 200 with a page that is not a completion (a proxy)', async () => {
+    fake.enqueue({ rawBody: '<html><body>Proxy login</body></html>' });
+    const res = await reflect(master, 'alpha', { query: 'q' });
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toMatchObject({ code: 'llm_bad_response', detail: expect.stringContaining('OPENAI_BASE_URL') });
+  });
+
   it('504 when one LLM call exceeds REFLECT_LLM_TIMEOUT_MS', async () => {
     fake.enqueue({ hang: true });
     const res = await reflect(master, 'alpha', { query: 'q' });
