@@ -44,7 +44,7 @@ describe('console: bulk review, overview, Hindsight, LLM usage, keys', () => {
     const { page, signIn } = await f.newPage();
     await signIn(f.key);
     await page.waitForSelector('.tiles');
-    await expect(page.locator('.tile', { hasText: 'Traces' }).locator('.tile-value').textContent()).resolves.toBe('4');
+    await page.locator('.tile', { hasText: 'Traces' }).locator('.tile-value', { hasText: /^4$/ }).waitFor();
     expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(5);
     await f.screenshot(page, 'overview');
   });

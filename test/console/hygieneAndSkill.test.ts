@@ -18,8 +18,9 @@ describe('console: memory state and the Skill', () => {
     await page.fill('.invalidate-reason input', 'orders_v1 was dropped');
     await page.click('button.validity');
     await page.waitForSelector('button.validity >> text=Restore');
-    await expect(page.locator('.facts').textContent()).resolves.toContain('orders_v1 was dropped');
-    await expect(page.locator('.q-history').textContent()).resolves.toContain('invalidate');
+    // The state and the history reload separately after the change: wait for each to show it.
+    await page.locator('.facts', { hasText: 'orders_v1 was dropped' }).waitFor();
+    await page.locator('.q-history', { hasText: 'invalidate' }).waitFor();
     await f.screenshot(page, 'memory-invalidated');
     expect((await f.api('GET', `/v1/memories/${id}`)).json).toMatchObject({ state: 'invalid', invalid_reason: 'orders_v1 was dropped' });
 
@@ -33,7 +34,7 @@ describe('console: memory state and the Skill', () => {
     await signIn(f.key);
     await page.click('nav.sidebar >> text=Skill');
     await page.click('button >> text=Build the Skill');
-    await expect(page.locator('[role=alert]').textContent()).resolves.toContain('needs at least 5');
+    await page.locator('[role=alert]', { hasText: 'needs at least 5' }).waitFor();
 
     for (let i = 0; i < 5; i++) {
       const trace = await f.api('POST', '/v1/traces', { task: `Console skill task ${i} ${'xyz'.repeat(i)}`, trajectory: [], final_response: 'ok', review_result: i % 2 ? 'fail' : 'pass' });
@@ -47,8 +48,8 @@ describe('console: memory state and the Skill', () => {
     await page.click('button >> text=Refine');
     await page.waitForSelector('.skill-versions tr >> text=v2');
     await page.waitForSelector('.card-title >> text=v2');
-    await page.waitForSelector('.skill-markdown');
-    await expect(page.locator('.skill-markdown').textContent()).resolves.toContain('version: 2');
+    // The page still shows version 1's Markdown until version 2's has loaded.
+    await page.locator('.skill-markdown', { hasText: 'version: 2' }).waitFor();
     await f.screenshot(page, 'skill');
     expect((await f.api('GET', '/v1/skill/versions')).json.map((v: { version: number }) => v.version)).toEqual([2, 1]);
   });
