@@ -2,7 +2,7 @@
  * Every API call the console makes, in one place, so pages never build URLs. All go through the
  * public API with the typed client generated from the server's OpenAPI document.
  */
-import { call, reflect } from './client.ts';
+import { call, reflect, type paths } from './client.ts';
 import { session } from './session.ts';
 import type { Memory, ReviewResult } from './types.ts';
 
@@ -17,16 +17,9 @@ function page<T>(answer: { data: T[]; headers: Headers }): Page<T> {
   return { items: answer.data, nextCursor: answer.headers.get('x-next-cursor'), total: total === null ? null : Number(total) };
 }
 
-export interface TraceFilter {
-  review_status?: 'pending' | 'reviewed';
-  ingest_status?: 'queued' | 'processing' | 'completed' | 'failed';
-  model?: string;
-  metadata_key?: string;
-  metadata_value?: string;
-  created_after?: string;
-  created_before?: string;
-  q?: string;
-}
+type BulkReviewBody = paths['/v1/traces/bulk-review']['post']['requestBody']['content']['application/json'];
+/** The trace list's filters: the server's own, as the bulk review's `filter` declares them. */
+export type TraceFilter = Extract<BulkReviewBody, { filter: unknown }>['filter'];
 
 /** The Hindsight side addresses the project as a bank: its slug. */
 const bank = () => ({ bank_id: session.project() ?? 'default' });
