@@ -46,6 +46,16 @@ export const projects = pgTable(
     consolidationEnabled: boolean('consolidation_enabled'),
     /** Task-embedding cosine at or above which a new memory merges; null = the server's default. */
     consolidationThreshold: doublePrecision('consolidation_threshold'),
+    /** The server-side judge (src/judge/): off unless switched on for the project. */
+    judgeEnabled: boolean('judge_enabled').notNull().default(false),
+    /** What the judge checks a run against (free text, given to the LLM). */
+    judgeRubric: text('judge_rubric'),
+    /** The judge's model; null = the server's REFLECT_LLM_MODEL. */
+    judgeModel: text('judge_model'),
+    /** The learning rate its verdicts use; null = 0.1. */
+    judgeAlpha: doublePrecision('judge_alpha'),
+    /** Judge only traces whose metadata contains all of these pairs; null = every unreviewed trace. */
+    judgeMetadataFilter: jsonb('judge_metadata_filter').$type<Record<string, unknown>>(),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('projects_owner_slug_key').on(t.ownerUserId, t.slug)],
@@ -103,6 +113,19 @@ export const traces = pgTable(
     reviewFeedback: text('review_feedback'),
     reviewAlpha: doublePrecision('review_alpha'),
     reviewedAt: timestamp('reviewed_at', { withTimezone: true, mode: 'date' }),
+    /** Who gave the review in force: `human` (a person or code, over the API) or `judge` (the server's LLM judge). */
+    reviewSource: text('review_source').$type<'human' | 'judge'>(),
+    /** When a human review replaced the judge's (its Q-updates corrected, see src/judge/override). */
+    overriddenAt: timestamp('overridden_at', { withTimezone: true, mode: 'date' }),
+    /** The judge's work on this trace: null = not judged; queued, judging, judged, failed or skipped. */
+    judgeStatus: text('judge_status').$type<'queued' | 'judging' | 'judged' | 'failed' | 'skipped'>(),
+    /** The judge's own verdict and reason, kept after a human overrides it (agreement statistics). */
+    judgeResult: text('judge_result').$type<'pass' | 'fail'>(),
+    judgeReason: text('judge_reason'),
+    judgeModel: text('judge_model'),
+    judgedAt: timestamp('judged_at', { withTimezone: true, mode: 'date' }),
+    judgeAttempts: integer('judge_attempts').notNull().default(0),
+    judgeError: text('judge_error'),
     createdMemoryId: uuid('created_memory_id'),
     /** The key that reviewed the trace over the API (null for a review sent with the trace by an older row). */
     reviewedByKeyId: uuid('reviewed_by_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
@@ -126,6 +149,10 @@ export const traces = pgTable(
       .on(t.projectId, t.reviewedAt)
       .where(sql`review_result is not null`),
     // The sweeper's scan: only the few traces still waiting for the worker.
+    // The judge's agreement statistics: judged traces of a project by time.
+    index('traces_project_judged_idx')
+      .on(t.projectId, t.judgedAt)
+      .where(sql`judge_result is not null`),
     index('traces_ingest_pending_idx')
       .on(t.ingestStatus, t.updatedAt)
       .where(sql`ingest_status in ('queued', 'processing')`),
@@ -253,6 +280,10 @@ export const qValueUpdates = pgTable(
     qAfter: doublePrecision('q_after').notNull(),
     reward: doublePrecision('reward').notNull(),
     alpha: doublePrecision('alpha').notNull(),
+    /** Whose verdict the reward is: `judge` until a human overrides it, then `human`. */
+    reviewSource: text('review_source').$type<'human' | 'judge'>().notNull().default('human'),
+    /** The judge's update this row replaced after a human override: {reward, alpha, q_before, q_after}. */
+    overridden: jsonb('overridden').$type<Record<string, number>>(),
     createdAt: createdAt(),
   },
   // A review applies to each memory once.
@@ -347,7 +378,12 @@ export const skills = pgTable(
 );
 
 /** `imported_q_update`: a Q-update brought in by a bank import (its trace is not in this database). */
-export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge', 'imported_q_update'] as const;
+/**
+ * `review_override`: a human review replaced the judge's and this memory's Q was corrected;
+ * `rewrite`: the lesson was rewritten from a human verdict that differs from the judge's;
+ * `detach`: a trace's lesson left a merged memory (its verdict changed).
+ */
+export const MEMORY_EVENT_KINDS = ['edit', 'invalidate', 'restore', 'merge', 'imported_q_update', 'review_override', 'rewrite', 'detach'] as const;
 export type MemoryEventKind = (typeof MEMORY_EVENT_KINDS)[number];
 
 export const FACT_TYPES = ['world', 'experience', 'observation'] as const;

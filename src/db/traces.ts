@@ -54,6 +54,7 @@ export async function attachReview(
       reviewAlpha: review.alpha,
       reviewedAt: sql`now()`,
       reviewedByKeyId: review.reviewerKeyId,
+      reviewSource: 'human',
       leaseKeyId: null,
       leaseExpiresAt: null,
       ingestStatus: 'queued',

@@ -156,7 +156,7 @@ export const invalidateMemoryBody = z
 
 export const restoreMemoryBody = z.object({ reason: z.string().max(2_000).nullish() }).meta({ example: { reason: 'Invalidated by mistake' } });
 
-export const MEMORY_CHANGE_KINDS = ['q_update', 'edit', 'invalidate', 'restore', 'merge', 'imported_q_update'] as const;
+export const MEMORY_CHANGE_KINDS = ['q_update', 'edit', 'invalidate', 'restore', 'merge', 'imported_q_update', 'review_override', 'rewrite', 'detach'] as const;
 
 /**
  * One change to a memory. Q-updates (kind `q_update`) have every field of the original

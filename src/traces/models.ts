@@ -123,7 +123,24 @@ export const traceReview = z.object({
   created_at: timestamp,
   /** The key that sent the review; null if that key was deleted or the review predates this field. */
   reviewer: keyRef.nullable(),
+  source: z.enum(['human', 'judge']).describe("`judge`: the server's LLM judge gave it (a human review may still replace it); `human`: a person or code over the API"),
+  overridden_at: nullableTimestamp.describe("When this human review replaced the judge's verdict (the judge's Q-updates corrected); null otherwise"),
 });
+
+export const JUDGE_STATUSES = ['queued', 'judging', 'judged', 'failed', 'skipped'] as const;
+
+/** The judge's own work on a trace; its verdict stays here after a human overrides it. */
+export const traceJudgement = z
+  .object({
+    status: z.enum(JUDGE_STATUSES),
+    result: z.enum(['pass', 'fail']).nullable(),
+    reason: z.string().nullable(),
+    model: z.string().nullable(),
+    judged_at: nullableTimestamp,
+    attempts: z.number().int(),
+    error: z.string().nullable().describe('Why the last attempt failed (an LLM error or an unparseable verdict); never a made-up verdict'),
+  })
+  .meta({ id: 'TraceJudgement' });
 
 /** The review queue's live lease on a trace: who has it open, until when. */
 export const traceLease = z.object({ key_id: z.uuid(), label: z.string(), expires_at: timestamp }).meta({ id: 'TraceLease' });
@@ -147,6 +164,7 @@ export const trace = z
     created_at: timestamp,
     updated_at: nullableTimestamp.unwrap(),
     lease: traceLease.nullable(),
+    judge: traceJudgement.nullable().describe('null when no judge was asked to review this trace'),
     redactions: z
       .record(z.string(), z.number().int())
       .describe('Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false)'),

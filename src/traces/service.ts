@@ -46,6 +46,8 @@ export function toTraceWire(row: TraceView): TraceWire {
           alpha: row.reviewAlpha!,
           created_at: iso(row.reviewedAt!),
           reviewer: row.reviewer && { key_id: row.reviewer.keyId, label: row.reviewer.label },
+          source: row.reviewSource ?? 'human',
+          overridden_at: row.overriddenAt && iso(row.overriddenAt),
         }
       : null,
     created_memory_id: row.createdMemoryId,
@@ -53,6 +55,17 @@ export function toTraceWire(row: TraceView): TraceWire {
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
     lease: row.lease && { key_id: row.lease.keyId, label: row.lease.label, expires_at: iso(row.lease.expiresAt) },
+    judge: row.judgeStatus
+      ? {
+          status: row.judgeStatus,
+          result: row.judgeResult,
+          reason: row.judgeReason,
+          model: row.judgeModel,
+          judged_at: row.judgedAt && iso(row.judgedAt),
+          attempts: row.judgeAttempts,
+          error: row.judgeError,
+        }
+      : null,
     redactions: row.redactions,
   };
 }
@@ -107,6 +120,7 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
           reviewAlpha: body.alpha ?? deps.defaultAlpha,
           reviewedAt: new Date(),
           reviewedByKeyId: keyId ?? null,
+          reviewSource: 'human' as const,
         }),
       });
       if (review) await enqueue(row);
