@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { createBankTransferService, type BankTransferService } from '../bank/service.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
+import { createJudgeAgreementService, type JudgeAgreementService } from '../judge/agreement.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
 import { createProjectSettingsService, type ProjectSettingsService } from '../projects/settings.js';
@@ -23,6 +24,7 @@ declare module 'fastify' {
     traces: TraceService;
     projects: ProjectService;
     projectSettings: ProjectSettingsService;
+    judgeAgreement: JudgeAgreementService;
     skills: SkillService;
     reviewQueue: ReviewQueueService;
     stats: StatsService;
@@ -53,6 +55,7 @@ export default fp(
     );
     app.decorate('projects', createProjectService({ db: app.database.db }));
     app.decorate('projectSettings', createProjectSettingsService({ db: app.database.db, defaults: app.config.consolidation }));
+    app.decorate('judgeAgreement', createJudgeAgreementService({ db: app.database.db }));
     const skills = createSkillService({
       db: app.database.db,
       writer: app.openai ? createLlmGuideWriter({ client: app.openai, model: app.config.llm.model }) : createTemplateGuideWriter(),

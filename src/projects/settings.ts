@@ -6,6 +6,21 @@ import type { ProjectRow } from '../db/schema.js';
 import { forbidden, notFound } from '../http/errors.js';
 import type { ProjectSettingsWire, UpdateProjectSettingsBody } from './settingsModels.js';
 
+/**
+ * The project a /v1/projects/{project}/… path names: a master key reaches its user's projects;
+ * a project key only its own (403 for another). 404 for an unknown project.
+ */
+export async function resolveAddressedProject(db: Db, principal: Principal, slugOrId: string): Promise<ProjectRow> {
+  const own = principal.keyProject;
+  if (!principal.isMaster) {
+    if (slugOrId !== own.slug && slugOrId !== own.id) throw forbidden('This API key is bound to another project');
+    return (await findOwnedProject(db, own.ownerUserId, own.id)) ?? own;
+  }
+  const project = await findOwnedProject(db, principal.userId, slugOrId);
+  if (!project) throw notFound('Project');
+  return project;
+}
+
 /** A project's own settings (consolidation), over the server's defaults. */
 export function createProjectSettingsService(deps: { db: Db; defaults: Config['consolidation'] }) {
   const { db, defaults } = deps;
@@ -21,17 +36,7 @@ export function createProjectSettingsService(deps: { db: Db; defaults: Config['c
     },
   });
 
-  /** A master key reaches its user's projects; a project key only its own (403 for another). */
-  async function resolve(principal: Principal, slugOrId: string): Promise<ProjectRow> {
-    const own = principal.keyProject;
-    if (!principal.isMaster) {
-      if (slugOrId !== own.slug && slugOrId !== own.id) throw forbidden('This API key is bound to another project');
-      return (await findOwnedProject(db, own.ownerUserId, own.id)) ?? own;
-    }
-    const project = await findOwnedProject(db, principal.userId, slugOrId);
-    if (!project) throw notFound('Project');
-    return project;
-  }
+  const resolve = (principal: Principal, slugOrId: string) => resolveAddressedProject(db, principal, slugOrId);
 
   return {
     async get(principal: Principal, slugOrId: string): Promise<ProjectSettingsWire> {
