@@ -185,6 +185,7 @@ async function profileJobDb(app: FastifyInstance, jobs: number): Promise<DbProfi
     t = performance.now();
     await storeMemoryAndApplyReview(db, {
       traceId: trace.id,
+      round: 0,
       retrievedMemoryIds: [],
       reward: 1,
       alpha: 0.3,

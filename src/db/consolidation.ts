@@ -124,14 +124,16 @@ export type MergeOutcome = AppliedReview | { conflict: true };
  *
  * The target must still be exactly as the merged text was written from (same reflection and
  * evidence count, still live, this trace not yet in it); otherwise nothing at all is written
- * and `{conflict: true}` says to read it again. A trace already reviewed writes nothing
- * (applied: false), as in storeMemoryAndApplyReview. Every memory touched is locked in id
+ * and `{conflict: true}` says to read it again. A trace already reviewed, or whose round moved
+ * on, writes nothing (applied: false), as in storeMemoryAndApplyReview. Every memory touched is locked in id
  * order, so concurrent reviews cannot deadlock.
  */
 export async function mergeMemoryAndApplyReview(
   db: Executor,
   input: {
     traceId: string;
+    /** The round the job claimed: nothing is written once the trace has moved on (see storeMemoryAndApplyReview). */
+    round: number;
     target: Pick<NearDuplicate, 'id' | 'reflection' | 'evidenceCount' | 'similarity'>;
     merged: MergedLesson;
     retrievedMemoryIds: string[];
@@ -154,9 +156,9 @@ export async function mergeMemoryAndApplyReview(
     q_updates: { memory_id: string; q_before: number; q_after: number }[] | null;
   }>(sql`
     WITH trace AS (
-      SELECT id, project_id, review_status, created_memory_id FROM traces WHERE id = ${input.traceId} FOR UPDATE
+      SELECT id, project_id, review_status, created_memory_id, ingest_round, review_source FROM traces WHERE id = ${input.traceId} FOR UPDATE
     ), pending AS (
-      SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed'
+      SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed' AND ingest_round = ${input.round}::int
     ), locked AS (
       SELECT m.id, m.q_value, m.reflection, m.evidence_count, m.source_trace_ids, m.invalidated_at, m.expires_at
       FROM memories m JOIN pending p ON m.project_id = p.project_id
@@ -190,8 +192,9 @@ export async function mergeMemoryAndApplyReview(
       WHERE m.id = locked.id AND m.id <> ${target} AND m.id = ANY(${retrieved}) AND EXISTS (SELECT 1 FROM goal)
       RETURNING m.id, locked.q_value AS q_before, m.q_value AS q_after
     ), history AS (
-      INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, created_at)
-      SELECT id, ${input.traceId}, q_before, q_after, ${input.reward}::float8, ${input.alpha}::float8, clock_timestamp()
+      INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, review_source, created_at)
+      SELECT id, ${input.traceId}, q_before, q_after, ${input.reward}::float8, ${input.alpha}::float8,
+             COALESCE((SELECT review_source FROM trace), 'human'), clock_timestamp()
       FROM (SELECT id, q_before, q_after FROM updated UNION ALL SELECT id, q_before, q_after FROM merged WHERE was_retrieved) changes
       RETURNING memory_id, q_before, q_after
     ), event AS (
@@ -210,7 +213,7 @@ export async function mergeMemoryAndApplyReview(
       RETURNING t.created_memory_id
     )
     SELECT EXISTS (SELECT 1 FROM trace) AS found,
-           EXISTS (SELECT 1 FROM trace WHERE review_status = 'reviewed') AS already_reviewed,
+           EXISTS (SELECT 1 FROM trace WHERE review_status = 'reviewed' OR ingest_round <> ${input.round}::int) AS already_reviewed,
            (SELECT created_memory_id FROM trace) AS earlier_memory_id,
            (SELECT created_memory_id FROM reviewed) AS memory_id,
            (SELECT json_agg(history) FROM history) AS q_updates,
@@ -218,7 +221,7 @@ export async function mergeMemoryAndApplyReview(
   `);
   const row = rows[0]!;
   if (!row.found) throw new Error(`trace ${input.traceId} no longer exists`);
-  if (row.already_reviewed) return { memoryId: row.earlier_memory_id!, applied: false, qUpdates: [] };
+  if (row.already_reviewed) return { memoryId: row.earlier_memory_id, applied: false, qUpdates: [] };
   if (!row.memory_id) return { conflict: true };
   const qUpdates = (row.q_updates ?? [])
     .map((u) => ({ memoryId: u.memory_id, before: Number(u.q_before), after: Number(u.q_after) }))

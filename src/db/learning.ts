@@ -22,8 +22,12 @@ export interface ReflectionMemory {
 }
 
 export interface AppliedReview {
-  memoryId: string;
-  /** False when an earlier attempt had already finished the work (a retry or a duplicate job). */
+  /** Null only when the round was superseded before any memory was made. */
+  memoryId: string | null;
+  /**
+   * False when an earlier attempt had already finished the work (a retry or a duplicate job), or
+   * when the round was superseded (a human override replaced the review this job was started for).
+   */
   applied: boolean;
   qUpdates: { memoryId: string; before: number; after: number }[];
 }
@@ -34,7 +38,8 @@ export interface AppliedReview {
  * the trace's memory, the Q-updates of the memories its run retrieved (each with a history row),
  * and the trace's final state (a completed trace shows no error: earlier attempts' is cleared).
  *
- * Exactly once: the trace row is locked first and nothing is written if it is already reviewed;
+ * Exactly once: the trace row is locked first and nothing is written if it is already reviewed,
+ * or if its ingest_round is no longer `round` (the job's review was replaced by a human override);
  * one memory per trace is also enforced by a unique index, and one update per (memory, trace)
  * by another (a violation fails the whole statement rather than applying twice). Each Q-update
  * is q ← q + α(r − q) on the row's latest value, with rows locked in id order, so concurrent
@@ -45,7 +50,7 @@ export interface AppliedReview {
  */
 export async function storeMemoryAndApplyReview(
   db: Pick<Db, 'execute'>,
-  input: { traceId: string; memory: ReflectionMemory; retrievedMemoryIds: string[]; reward: number; alpha: number },
+  input: { traceId: string; round: number; memory: ReflectionMemory; retrievedMemoryIds: string[]; reward: number; alpha: number },
 ): Promise<AppliedReview> {
   const m = input.memory;
   const value = (column: AnyPgColumn, v: unknown, type: string): SQL => sql`${sql.param(v, column)}::${sql.raw(type)}`;
@@ -55,9 +60,9 @@ export async function storeMemoryAndApplyReview(
   )}]::uuid[]`;
   const { rows } = await db.execute<{ found: boolean; earlier_memory_id: string | null; memory_id: string | null; q_updates: QUpdateRow[] | null }>(sql`
     WITH trace AS (
-      SELECT id, project_id, review_status, created_memory_id FROM traces WHERE id = ${input.traceId} FOR UPDATE
+      SELECT id, project_id, review_status, created_memory_id, ingest_round, review_source FROM traces WHERE id = ${input.traceId} FOR UPDATE
     ), pending AS (
-      SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed'
+      SELECT id, project_id FROM trace WHERE review_status IS DISTINCT FROM 'reviewed' AND ingest_round = ${input.round}::int
     ), inserted AS (
       INSERT INTO memories (project_id, source_trace_id, task, reflection, success, summary, key_mistake, correct_action,
                             guidance, applicable_tools, tools_used, metadata, tags, reflection_source, embedding, embedding_model, source_trace_ids)
@@ -88,8 +93,9 @@ export async function storeMemoryAndApplyReview(
       WHERE m.id = locked.id
       RETURNING m.id, locked.q_value AS q_before, m.q_value AS q_after
     ), history AS (
-      INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, created_at)
-      SELECT id, ${input.traceId}, q_before, q_after, ${input.reward}::float8, ${input.alpha}::float8, clock_timestamp() FROM updated
+      INSERT INTO q_value_updates (memory_id, trace_id, q_before, q_after, reward, alpha, review_source, created_at)
+      SELECT id, ${input.traceId}, q_before, q_after, ${input.reward}::float8, ${input.alpha}::float8,
+             COALESCE((SELECT review_source FROM trace), 'human'), clock_timestamp() FROM updated
       RETURNING memory_id, q_before, q_after
     ), reviewed AS (
       UPDATE traces t
@@ -106,7 +112,7 @@ export async function storeMemoryAndApplyReview(
   `);
   const row = rows[0]!;
   if (!row.found) throw new Error(`trace ${input.traceId} no longer exists`);
-  if (!row.memory_id) return { memoryId: row.earlier_memory_id!, applied: false, qUpdates: [] };
+  if (!row.memory_id) return { memoryId: row.earlier_memory_id, applied: false, qUpdates: [] };
   const qUpdates = (row.q_updates ?? [])
     .map((u) => ({ memoryId: u.memory_id, before: Number(u.q_before), after: Number(u.q_after) }))
     .sort((a, b) => a.memoryId.localeCompare(b.memoryId));

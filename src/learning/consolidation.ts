@@ -23,6 +23,8 @@ export interface ConsolidationDeps {
 
 export interface ReviewToStore {
   traceId: string;
+  /** The ingest round the job claimed: a trace that moved on (a human override) is left alone. */
+  round: number;
   projectId: string;
   memory: ReflectionMemory;
   reflection: Reflection;
@@ -60,12 +62,12 @@ const sameTwin = (a: NearDuplicate | undefined, b: NearDuplicate | undefined) =>
  * statement does; otherwise the text is rewritten for what is there now. So two concurrent
  * reviews of similar traces end in one memory (the second merges into the first), and each
  * trace's lesson lands exactly once: both statements lock the trace and write nothing for a
- * trace already reviewed.
+ * trace already reviewed, or whose ingest round is no longer the job's (its review was replaced).
  */
 export async function storeReviewedLesson(deps: ConsolidationDeps, review: ReviewToStore): Promise<StoredReview> {
   const { db } = deps;
   const settings = await consolidationSettings(db, review.projectId, deps.defaults);
-  const base = { traceId: review.traceId, retrievedMemoryIds: review.retrievedMemoryIds, reward: review.reward, alpha: review.alpha };
+  const base = { traceId: review.traceId, round: review.round, retrievedMemoryIds: review.retrievedMemoryIds, reward: review.reward, alpha: review.alpha };
   if (!settings.enabled) return { ...(await storeMemoryAndApplyReview(db, { ...base, memory: review.memory })), merged: false };
 
   const search = {
@@ -87,12 +89,14 @@ export async function storeReviewedLesson(deps: ConsolidationDeps, review: Revie
     const prepared = twin;
     const outcome = await db.transaction(async (tx): Promise<{ done: StoredReview } | { now: NearDuplicate | undefined }> => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${CONSOLIDATION_LOCK_NAMESPACE}::int, hashtext(${review.projectId}))`);
-      const { rows } = await tx.execute<{ review_status: string; created_memory_id: string | null }>(
-        sql`SELECT review_status, created_memory_id FROM traces WHERE id = ${review.traceId} FOR UPDATE`,
+      const { rows } = await tx.execute<{ review_status: string; created_memory_id: string | null; ingest_round: number }>(
+        sql`SELECT review_status, created_memory_id, ingest_round FROM traces WHERE id = ${review.traceId} FOR UPDATE`,
       );
       const trace = rows[0];
       if (!trace) throw new Error(`trace ${review.traceId} no longer exists`);
-      if (trace.review_status === 'reviewed') return { done: { memoryId: trace.created_memory_id!, applied: false, qUpdates: [], merged: false } };
+      if (trace.review_status === 'reviewed' || Number(trace.ingest_round) !== review.round) {
+        return { done: { memoryId: trace.created_memory_id, applied: false, qUpdates: [], merged: false } };
+      }
       const now = await findNearDuplicate(tx, search);
       if (!sameTwin(now, prepared)) return { now };
       if (!prepared || !lesson) return { done: { ...(await storeMemoryAndApplyReview(tx, { ...base, memory: review.memory })), merged: false } };

@@ -67,6 +67,7 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
     const consolidation = { db: deps.db, merger: deps.merger, defaults: deps.consolidation, dimensions: deps.embedder.dimensions };
     const outcome = await storeReviewedLesson(consolidation, {
       traceId,
+      round,
       projectId: trace.projectId,
       reflection,
       passed,

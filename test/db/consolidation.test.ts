@@ -73,6 +73,7 @@ describe('mergeMemoryAndApplyReview', () => {
 
     const outcome = await mergeMemoryAndApplyReview(database.db, {
       traceId,
+      round: 0,
       target: { id: target.id, reflection: target.reflection, evidenceCount: 1, similarity: 0.97 },
       merged: lesson,
       retrievedMemoryIds: [other.id],
@@ -103,6 +104,7 @@ describe('mergeMemoryAndApplyReview', () => {
     const traceId = await pendingTrace([target.id]);
     const outcome = await mergeMemoryAndApplyReview(database.db, {
       traceId,
+      round: 0,
       target: { id: target.id, reflection: target.reflection, evidenceCount: 1, similarity: 1 },
       merged: lesson,
       retrievedMemoryIds: [target.id],
@@ -118,7 +120,7 @@ describe('mergeMemoryAndApplyReview', () => {
   it('writes nothing the second time for the same trace', async () => {
     const target = await storedMemory();
     const traceId = await pendingTrace();
-    const input = { traceId, target: { id: target.id, reflection: target.reflection, evidenceCount: 1, similarity: 1 }, merged: lesson, retrievedMemoryIds: [], reward: 1, alpha: 0.5 };
+    const input = { traceId, round: 0, target: { id: target.id, reflection: target.reflection, evidenceCount: 1, similarity: 1 }, merged: lesson, retrievedMemoryIds: [], reward: 1, alpha: 0.5 };
     await mergeMemoryAndApplyReview(database.db, input);
     const again = await mergeMemoryAndApplyReview(database.db, input);
     expect(again).toEqual({ memoryId: target.id, applied: false, qUpdates: [] });
@@ -137,6 +139,7 @@ describe('mergeMemoryAndApplyReview', () => {
     const traceId = await pendingTrace([other.id]);
     const outcome = await mergeMemoryAndApplyReview(database.db, {
       traceId,
+      round: 0,
       target: { id: target.id, reflection: 'Bound the month.', evidenceCount: 1, similarity: 1 },
       merged: lesson,
       retrievedMemoryIds: [other.id],

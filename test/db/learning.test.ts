@@ -60,7 +60,7 @@ describe('storeMemoryAndApplyReview', () => {
     const used = await insertMemory(database.db, { projectId, task: 'earlier', reflection: 'r', embedding: [1, 0, 0, 0], embeddingModel: 'test:4d' });
     const traceId = await reviewedTrace([used.id]);
 
-    const outcome = await storeMemoryAndApplyReview(database.db, { traceId, memory: reflection, retrievedMemoryIds: [used.id], reward: 0, alpha: 0.5 });
+    const outcome = await storeMemoryAndApplyReview(database.db, { traceId, round: 0, memory: reflection, retrievedMemoryIds: [used.id], reward: 0, alpha: 0.5 });
 
     expect(outcome.applied).toBe(true);
     expect(outcome.qUpdates).toEqual([{ memoryId: used.id, before: 0.5, after: 0.25 }]);
@@ -75,12 +75,12 @@ describe('storeMemoryAndApplyReview', () => {
   it('writes nothing the second time, even after the memory was deleted', async () => {
     const used = await insertMemory(database.db, { projectId, task: 'used', reflection: 'r', embedding: [0, 1, 0, 0], embeddingModel: 'test:4d' });
     const traceId = await reviewedTrace([used.id]);
-    const input = { traceId, memory: reflection, retrievedMemoryIds: [used.id], reward: 1, alpha: 0.5 };
+    const input = { traceId, round: 0, memory: reflection, retrievedMemoryIds: [used.id], reward: 1, alpha: 0.5 };
     const first = await storeMemoryAndApplyReview(database.db, input);
 
     const second = await storeMemoryAndApplyReview(database.db, input);
     expect(second).toEqual({ memoryId: first.memoryId, applied: false, qUpdates: [] });
-    await deleteMemory(database.db, projectId, first.memoryId);
+    await deleteMemory(database.db, projectId, first.memoryId!);
     const third = await storeMemoryAndApplyReview(database.db, input);
 
     expect(third.applied).toBe(false);
@@ -90,9 +90,26 @@ describe('storeMemoryAndApplyReview', () => {
     expect(await database.db.select().from(qValueUpdates).where(eq(qValueUpdates.traceId, traceId))).toHaveLength(1);
   });
 
+  it('writes nothing for a round that was superseded (a human override replaced the review), and marks the judge’s Q-updates as such', async () => {
+    const used = await insertMemory(database.db, { projectId, task: 'used', reflection: 'r', embedding: [0, 1, 0, 0], embeddingModel: 'test:4d' });
+    const traceId = await reviewedTrace([used.id]);
+    await database.db.update(traces).set({ ingestRound: 1, reviewSource: 'judge' }).where(eq(traces.id, traceId));
+    const stale = await storeMemoryAndApplyReview(database.db, { traceId, round: 0, memory: reflection, retrievedMemoryIds: [used.id], reward: 1, alpha: 0.5 });
+    expect(stale).toEqual({ memoryId: null, applied: false, qUpdates: [] });
+    expect(await memoryOf(traceId)).toEqual([]);
+    expect(await database.db.select().from(qValueUpdates).where(eq(qValueUpdates.traceId, traceId))).toEqual([]);
+    const [trace] = await database.db.select().from(traces).where(eq(traces.id, traceId));
+    expect(trace!.reviewStatus).toBe('pending');
+
+    const current = await storeMemoryAndApplyReview(database.db, { traceId, round: 1, memory: reflection, retrievedMemoryIds: [used.id], reward: 1, alpha: 0.5 });
+    expect(current.applied).toBe(true);
+    const rows = await database.db.select().from(qValueUpdates).where(eq(qValueUpdates.traceId, traceId));
+    expect(rows.map((r) => [r.reviewSource, r.qAfter])).toEqual([['judge', 0.75]]);
+  });
+
   it('fails for a trace that no longer exists, and stores nothing', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
-    await expect(storeMemoryAndApplyReview(database.db, { traceId: missing, memory: reflection, retrievedMemoryIds: [], reward: 1, alpha: 0.3 })).rejects.toThrow(
+    await expect(storeMemoryAndApplyReview(database.db, { traceId: missing, round: 0, memory: reflection, retrievedMemoryIds: [], reward: 1, alpha: 0.3 })).rejects.toThrow(
       /no longer exists/,
     );
     expect(await memoryOf(missing)).toEqual([]);
