@@ -63,6 +63,8 @@ export interface TraceListFilter {
   createdBefore?: Date;
   /** Case-insensitive substring of the task. */
   text?: string;
+  reviewSource?: 'human' | 'judge';
+  judgeStatus?: string;
 }
 
 /** LIKE's wildcards in a user's text match themselves. */
@@ -79,6 +81,8 @@ export function traceFilterCondition(projectId: string, f: TraceListFilter): SQL
     f.createdAfter ? gte(traces.createdAt, f.createdAfter) : undefined,
     f.createdBefore ? lt(traces.createdAt, f.createdBefore) : undefined,
     f.text ? sql`${traces.task} ILIKE ${`%${likeLiteral(f.text)}%`}` : undefined,
+    f.reviewSource ? eq(traces.reviewSource, f.reviewSource) : undefined,
+    f.judgeStatus ? eq(traces.judgeStatus, f.judgeStatus as NonNullable<TraceRow['judgeStatus']>) : undefined,
   ];
   return and(...conditions)!;
 }

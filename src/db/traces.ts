@@ -1,8 +1,10 @@
 import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
 import { traces, type TraceRow } from './schema.js';
 
-export type NewTrace = typeof traces.$inferInsert;
+/** A new trace's columns; a column may be an SQL expression evaluated by the insert (e.g. the judge's filter). */
+export type NewTrace = PgInsertValue<typeof traces>;
 
 /** The trace's redaction counts with `counts` added, kind by kind (e.g. for secrets found in a review's feedback). */
 export function redactionsPlus(counts: Record<string, number> | undefined): SQL {
@@ -59,6 +61,10 @@ export async function attachReview(
       leaseExpiresAt: null,
       ingestStatus: 'queued',
       ingestAttempts: 0,
+      // A new round, so its job id differs from a judge job still queued or running for this trace;
+      // a judge not started yet has nothing left to do.
+      ingestRound: sql`${traces.ingestRound} + 1`,
+      judgeStatus: sql`CASE WHEN ${traces.judgeStatus} = 'queued' THEN 'skipped' ELSE ${traces.judgeStatus} END`,
       updatedAt: sql`now()`,
     })
     .where(and(eq(traces.id, id), eq(traces.projectId, projectId), isNull(traces.reviewResult), notLeasedByOther(review.reviewerKeyId)))

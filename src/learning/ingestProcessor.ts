@@ -3,11 +3,13 @@ import type { Db } from '../db/client.js';
 import { claimTraceAttempt, recordAttemptFailure } from '../db/traces.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { withFreshLlmCallContext } from '../llm/usage/context.js';
-import { RetryLaterError, type IngestJob, type JobProcessor } from '../queue/jobQueue.js';
+import { RetryLaterError, type IngestJob, type JobProcessor, type JobQueue } from '../queue/jobQueue.js';
+import { judgeTrace, type JudgeStepDeps } from '../judge/judgeStep.js';
 import type { Message } from '../traces/trajectory.js';
 import { tagsOf } from '../memories/tags.js';
 import type { JobOutcome } from '../observability/metrics.js';
 import type { ConsolidationSettings } from '../db/consolidation.js';
+import { rewriteLessonStep } from '../judge/rewrite.js';
 import { storeReviewedLesson } from './consolidation.js';
 import type { MemoryMerger } from './memoryMerger.js';
 import type { Reflector } from './reflection.js';
@@ -23,6 +25,10 @@ export interface IngestDeps {
   embedder: Embedder;
   maxAttempts: number;
   log: FastifyBaseLogger;
+  /** Where the judge's verdict queues the round that applies it. */
+  queue: Pick<JobQueue, 'enqueue'>;
+  /** The server-side judge (undefined without an LLM) and the model of projects that name none. */
+  judge: Pick<JudgeStepDeps, 'judge' | 'defaultModel'>;
   /** Told how each attempt ended and how long it took (metrics). */
   observe?: (outcome: JobOutcome, seconds: number) => void;
 }
@@ -49,6 +55,12 @@ export function createIngestProcessor(deps: IngestDeps): JobProcessor {
 async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): Promise<JobOutcome> {
   const trace = await claimTraceAttempt(deps.db, traceId, round);
   if (!trace) return 'skipped'; // Done already, failed for good, or superseded by a retry round.
+  // No review yet and the judge asked: the judge's verdict (src/judge/) comes first.
+  if (!trace.reviewResult && (trace.judgeStatus === 'queued' || trace.judgeStatus === 'judging')) {
+    return judgeTrace({ ...deps, ...deps.judge }, trace, round);
+  }
+  // Reviewed already and queued again: a human override changed the judge's verdict, so the lesson is rewritten.
+  if (trace.reviewStatus === 'reviewed') return rewriteLessonStep(deps, trace, round);
   if (!trace.reviewResult) throw new Error(`trace ${traceId} was queued without a review`);
   const passed = trace.reviewResult === 'pass';
   try {

@@ -64,7 +64,7 @@ export function parseReflectionOutput(output: string): Omit<Reflection, 'source'
 }
 
 /** The JSON inside a ```json fence, or from the first `{` to the last `}` if prose surrounds it. */
-function extractJson(output: string): string {
+export function extractJson(output: string): string {
   const fenced = /```(?:json)?\s*\n?([\s\S]*?)```/i.exec(output);
   const candidate = (fenced?.[1] ?? output).trim();
   if (candidate.startsWith('{')) return candidate;
@@ -73,7 +73,7 @@ function extractJson(output: string): string {
   return start >= 0 && end > start ? candidate.slice(start, end + 1) : candidate;
 }
 
-function preview(output: string): string {
+export function preview(output: string): string {
   const flat = output.replace(/\s+/g, ' ').trim();
   if (flat.length === 0) return '(empty answer)';
   return JSON.stringify(flat.length > 120 ? `${flat.slice(0, 120)}…` : flat);

@@ -89,7 +89,7 @@ export function neutralise(text: string): string {
  * Splits `budget` between texts by weight; a text shorter than its share keeps its full length
  * and leaves the rest to the others.
  */
-function shareBudget(lengths: number[], weights: number[], budget: number): number[] {
+export function shareBudget(lengths: number[], weights: number[], budget: number): number[] {
   const shares = lengths.map(() => 0);
   let open = lengths.map((_, index) => index);
   let remaining = budget;
@@ -120,10 +120,10 @@ export function truncateText(text: string, max: number): string {
   return text.slice(0, head) + markerFor(text.length - keep) + text.slice(text.length - tail);
 }
 
-const ENTRY_SEPARATOR = '\n\n';
+export const ENTRY_SEPARATOR = '\n\n';
 
 /** The opening messages that set the task: a system message and the first user message after it. */
-function leadingMessagesToKeep(trajectory: Message[]): number {
+export function leadingMessagesToKeep(trajectory: Message[]): number {
   return trajectory[0]?.role === 'system' && trajectory.length > 1 ? 2 : Math.min(1, trajectory.length);
 }
 
@@ -131,7 +131,7 @@ function leadingMessagesToKeep(trajectory: Message[]): number {
  * Fits rendered messages into `budget`: keeps the leading messages and as many of the last as
  * fit, replacing the middle with a marker. Any one huge message is shortened first.
  */
-function trimTrajectory(entries: string[], headCount: number, budget: number): string {
+export function trimTrajectory(entries: string[], headCount: number, budget: number): string {
   const full = entries.join(ENTRY_SEPARATOR);
   if (full.length <= budget) return full;
 
@@ -158,7 +158,7 @@ function trimTrajectory(entries: string[], headCount: number, budget: number): s
 }
 
 /** One readable entry per message, numbered as in the original trajectory; tool names shown. */
-function renderTrajectory(trajectory: Message[]): string[] {
+export function renderTrajectory(trajectory: Message[]): string[] {
   const toolNameByCallId = new Map<string, string>();
   return trajectory.map((message, index) => {
     const lines: string[] = [];

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { createBankTransferService, type BankTransferService } from '../bank/service.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createJudgeAgreementService, type JudgeAgreementService } from '../judge/agreement.js';
+import { createJudgeSettingsService, type JudgeSettingsService } from '../judge/settings.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
 import { createProjectSettingsService, type ProjectSettingsService } from '../projects/settings.js';
@@ -25,6 +26,7 @@ declare module 'fastify' {
     projects: ProjectService;
     projectSettings: ProjectSettingsService;
     judgeAgreement: JudgeAgreementService;
+    judgeSettings: JudgeSettingsService;
     skills: SkillService;
     reviewQueue: ReviewQueueService;
     stats: StatsService;
@@ -56,6 +58,10 @@ export default fp(
     app.decorate('projects', createProjectService({ db: app.database.db }));
     app.decorate('projectSettings', createProjectSettingsService({ db: app.database.db, defaults: app.config.consolidation }));
     app.decorate('judgeAgreement', createJudgeAgreementService({ db: app.database.db }));
+    app.decorate(
+      'judgeSettings',
+      createJudgeSettingsService({ db: app.database.db, llmConfigured: app.openai !== undefined, defaultModel: app.config.llm.model }),
+    );
     const skills = createSkillService({
       db: app.database.db,
       writer: app.openai ? createLlmGuideWriter({ client: app.openai, model: app.config.llm.model }) : createTemplateGuideWriter(),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createLlmJudge } from '../judge/llmJudge.js';
 import { createIngestProcessor } from '../learning/ingestProcessor.js';
 import { startSweeper } from '../learning/sweeper.js';
 
@@ -22,6 +23,11 @@ export default fp(
         consolidation: opts.config.consolidation,
         embedder: app.embedder,
         maxAttempts: ingest.attempts,
+        queue: app.queue,
+        judge: {
+          judge: app.openai ? createLlmJudge({ client: app.openai, maxPromptChars: opts.config.llm.maxPromptChars }) : undefined,
+          defaultModel: opts.config.llm.model,
+        },
         log: app.log.child({ component: 'worker' }),
         observe: app.metrics.observeJob,
       }),

@@ -5,6 +5,7 @@ import bankTransferRoutes from './bankTransfer.js';
 import consoleRoutes from './console.js';
 import healthRoutes from './health.js';
 import judgeAgreementRoutes from './judgeAgreement.js';
+import judgeSettingsRoutes from './judgeSettings.js';
 import mcpRoutes from './mcp.js';
 import memoryRoutes from './memories.js';
 import projectRoutes from './projects.js';
@@ -21,6 +22,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
   await app.register(apiKeyRoutes);
   await app.register(projectRoutes);
   await app.register(projectSettingsRoutes);
+  await app.register(judgeSettingsRoutes);
   await app.register(judgeAgreementRoutes);
   await app.register(bankTransferRoutes);
   await app.register(traceRoutes);

@@ -11,6 +11,7 @@ export const PATHS = {
   apiKeyRevoke: ['/v1/api-keys/:id/revoke'],
   projects: ['/v1/projects'],
   projectSettings: ['/v1/projects/:project/settings'],
+  projectJudge: ['/v1/projects/:project/judge'],
   judgeAgreement: ['/v1/projects/:project/judge/agreement'],
   projectExport: ['/v1/projects/:project/export'],
   projectImport: ['/v1/projects/:project/import'],

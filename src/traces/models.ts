@@ -82,6 +82,7 @@ export type ReviewBody = z.infer<typeof reviewBody>;
 
 export const REVIEW_STATUSES = ['pending', 'reviewed'] as const;
 export const INGEST_STATUSES = ['queued', 'processing', 'completed', 'failed'] as const;
+export const JUDGE_STATUSES = ['queued', 'judging', 'judged', 'failed', 'skipped'] as const;
 
 /** The list's filters, all optional and combinable; bulk review takes the same ones. */
 export const traceFilter = z.object({
@@ -93,6 +94,8 @@ export const traceFilter = z.object({
   created_after: isoTimestampParam.optional(),
   created_before: isoTimestampParam.optional(),
   q: z.string().min(1).max(500).optional().meta({ description: 'Case-insensitive substring of the task' }),
+  review_source: z.enum(['human', 'judge']).optional().meta({ description: "Whose review is in force: a person's (or code's) or the server's judge" }),
+  judge_status: z.enum(JUDGE_STATUSES).optional().meta({ description: "The judge's work on the trace" }),
 });
 export type TraceFilterInput = z.infer<typeof traceFilter>;
 
@@ -126,8 +129,6 @@ export const traceReview = z.object({
   source: z.enum(['human', 'judge']).describe("`judge`: the server's LLM judge gave it (a human review may still replace it); `human`: a person or code over the API"),
   overridden_at: nullableTimestamp.describe("When this human review replaced the judge's verdict (the judge's Q-updates corrected); null otherwise"),
 });
-
-export const JUDGE_STATUSES = ['queued', 'judging', 'judged', 'failed', 'skipped'] as const;
 
 /** The judge's own work on a trace; its verdict stays here after a human overrides it. */
 export const traceJudgement = z

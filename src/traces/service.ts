@@ -1,7 +1,9 @@
 import type { Db } from '../db/client.js';
 import type { ProjectRow, TraceRow } from '../db/schema.js';
 import { getTraceView, listTraceViews, type TraceListFilter, type TraceView } from '../db/traceViews.js';
+import { judgeOnArrival, requeueFailedJudge } from '../db/judge.js';
 import { attachReview, insertTrace, requeueFailedTrace } from '../db/traces.js';
+import { overrideJudgeReview, type HumanReview } from '../judge/override.js';
 import { ApiError, conflict, notFound } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
 import type { JobQueue } from '../queue/jobQueue.js';
@@ -23,6 +25,8 @@ export function toListFilter(f: TraceFilterInput): TraceListFilter {
     createdAfter: f.created_after,
     createdBefore: f.created_before,
     text: f.q,
+    reviewSource: f.review_source,
+    judgeStatus: f.judge_status,
   };
 }
 
@@ -102,6 +106,8 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
         redactions,
       );
       const review = body.review_result ?? null;
+      // An unreviewed trace goes to the project's judge, if it has one and the metadata matches.
+      const judge = !review && project.judgeEnabled ? judgeOnArrival(project.judgeMetadataFilter, text.metadata) : undefined;
       const row = await insertTrace(db, {
         projectId: project.id,
         task: text.task,
@@ -113,7 +119,8 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
         referenceContext: text.referenceContext,
         alpha: body.alpha ?? null,
         redactions,
-        ingestStatus: review ? 'queued' : 'completed',
+        ingestStatus: review ? 'queued' : (judge?.ingestStatus ?? 'completed'),
+        ...(judge && { judgeStatus: judge.judgeStatus }),
         ...(review && {
           reviewResult: review,
           reviewFeedback: text.feedback,
@@ -123,7 +130,7 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
           reviewSource: 'human' as const,
         }),
       });
-      if (review) await enqueue(row);
+      if (row.ingestStatus === 'queued') await enqueue(row);
       return row;
     },
 
@@ -158,16 +165,19 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
     async review(project: ProjectRow, id: string, body: ReviewBody, keyId: string): Promise<TraceView> {
       const existing = await this.get(project, id);
       const redactions: RedactionCounts = {};
-      const row = await attachReview(db, project.id, id, {
+      const human = {
         result: body.result,
         feedback: redactor.redact(body.feedback_text ?? null, redactions),
         redactions,
         alpha: body.alpha ?? existing.alpha ?? deps.defaultAlpha,
         reviewerKeyId: keyId,
-      });
+      };
+      const row = await attachReview(db, project.id, id, human);
       if (!row) {
         const now = await this.get(project, id);
         if (!now.reviewResult && now.lease) throw traceLeased(now.lease.label);
+        // The judge's review may be overridden once by a human one (src/judge/override.ts); any other is final.
+        if (now.reviewSource === 'judge' && !now.overriddenAt) return this.overrideJudge(project, id, human);
         throw conflict('Trace has already been reviewed');
       }
       // Read before enqueueing: the answer shows the trace as queued, not wherever a fast worker has taken it.
@@ -176,10 +186,27 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
       return queued;
     },
 
+    /** The human verdict wins over the judge's: its Q-updates corrected exactly, the lesson rewritten if the verdict changed. */
+    async overrideJudge(project: ProjectRow, id: string, human: HumanReview): Promise<TraceView> {
+      const outcome = await overrideJudgeReview(db, project.id, id, human);
+      if (!outcome.overridden) throw conflict('Trace has already been reviewed');
+      const now = await this.get(project, id);
+      if (outcome.enqueue) await enqueue(outcome.trace);
+      return now;
+    },
+
     async retry(project: ProjectRow, id: string): Promise<TraceView> {
       const existing = await this.get(project, id);
-      const row = await requeueFailedTrace(db, project.id, id);
-      if (!row) throw conflict(`Only a failed trace can be retried; this one is ${existing.ingestStatus}`);
+      // A failed review, or an unreviewed trace whose judge failed (a new round of the judge).
+      const row =
+        (await requeueFailedTrace(db, project.id, id)) ??
+        (existing.judgeStatus === 'failed' && project.judgeEnabled ? await requeueFailedJudge(db, project.id, id) : undefined);
+      if (!row) {
+        if (existing.judgeStatus === 'failed' && !existing.reviewResult && !project.judgeEnabled) {
+          throw conflict("The project's judge is switched off: switch it on to judge this trace again, or review it");
+        }
+        throw conflict(`Only a failed trace (or a trace whose judge failed) can be retried; this one is ${existing.ingestStatus}`);
+      }
       const queued = await this.get(project, id);
       await enqueue(row);
       return queued;

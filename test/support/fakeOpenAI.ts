@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { meanUnitVector } from '../../src/embeddings/vectorMath.js';
 import { fixtureVector } from '../../src/benchLearning/fixtureEmbeddings.js';
+import { JUDGE_PROMPT_START } from '../../src/judge/judgePrompt.js';
 
 /** The JSON body of a chat completion request, as the client sent it. */
 export type ChatRequestBody = {
@@ -37,6 +38,8 @@ export interface FakeOpenAIOptions {
   latencyMs?: number;
   /** Replaces the default reply used when the queue is empty. */
   chat?: (body: ChatRequestBody) => ScriptedReply;
+  /** Replaces the default verdict of the server's judge (see defaultJudge) when the judge queue is empty. */
+  judge?: (body: ChatRequestBody) => ScriptedReply;
   /** Exact-text embedding lookup, tried before the hash-derived fallback. */
   vectors?: Record<string, number[]>;
   /**
@@ -71,13 +74,20 @@ export interface FakeOpenAI {
   latencyMs: number;
   /** Scripts the next chat completions, first in first out. */
   enqueue(...replies: ReplyScript[]): void;
+  /**
+   * Scripts the next replies to the server's judge (requests whose system prompt is the judge's),
+   * first in first out; they never answer another request, nor does `enqueue` answer the judge.
+   */
+  enqueueJudge(...replies: ReplyScript[]): void;
   close(): Promise<void>;
 }
 
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const requests: RecordedRequest[] = [];
   const queue: ReplyScript[] = [];
+  const judgeQueue: ReplyScript[] = [];
   const chat = options.chat ?? defaultChat;
+  const judge = options.judge ?? defaultJudge;
   const dimensions = options.embeddingDimensions ?? Object.values(options.vectors ?? {})[0]?.length ?? 64;
   const fallbackVector = options.embeddings === 'words' ? wordsVector : hashVector;
   // Hung requests are only released by close(), which destroys their sockets.
@@ -108,7 +118,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       const chatBody = (body ?? {}) as ChatRequestBody;
       if (fake.latencyMs > 0) await sleep(fake.latencyMs);
-      const next = queue.shift() ?? chat;
+      const next = isJudgeRequest(chatBody) ? (judgeQueue.shift() ?? judge) : (queue.shift() ?? chat);
       const reply = typeof next === 'function' ? next(chatBody) : next;
       return sendChatReply(res, chatBody, reply, ++completionCount);
     }
@@ -188,6 +198,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requests,
     latencyMs: options.latencyMs ?? 0,
     enqueue: (...replies) => void queue.push(...replies),
+    enqueueJudge: (...replies) => void judgeQueue.push(...replies),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -220,6 +231,22 @@ export function defaultChat(body: ChatRequestBody): ScriptedReply {
       tools_used: [],
     }),
   };
+}
+
+/** A request from the server's judge: its system prompt starts as the judge's does. */
+export function isJudgeRequest(body: ChatRequestBody): boolean {
+  const system = body.messages?.find((message) => message.role === 'system')?.content;
+  return typeof system === 'string' && system.startsWith(JUDGE_PROMPT_START);
+}
+
+/** A reply of the judge: its verdict and reason as the fixed JSON shape. */
+export function judgeVerdict(verdict: 'pass' | 'fail', reason = `The run ${verdict === 'pass' ? 'meets' : 'misses'} the rubric.`): ScriptedReply {
+  return { content: JSON.stringify({ verdict, reason }) };
+}
+
+/** The judge's default: `fail` when the task mentions failing, else `pass`. */
+export function defaultJudge(body: ChatRequestBody): ScriptedReply {
+  return judgeVerdict(/\bfail/i.test(blockContent(lastUserText(body), 'task') ?? '') ? 'fail' : 'pass');
 }
 
 function lastUserText(body: ChatRequestBody): string {

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { authErrors, errorBody } from '../http/schemas.js';
+import { judgeSettings, updateJudgeSettingsBody } from '../judge/settingsModels.js';
+import { requestPrincipal } from '../plugins/auth.js';
+import { projectParams } from '../projects/settingsModels.js';
+import { PATHS } from './paths.js';
+
+const tags = ['judge'];
+
+const judgeSettingsRoutes: FastifyPluginAsyncZod = async (app) => {
+  for (const url of PATHS.projectJudge) {
+    app.get(
+      url,
+      {
+        // The project is the path's, not X-Project-Id's.
+        config: { scope: 'memories:read', keyOnly: true },
+        schema: {
+          summary: "A project's judge (the server-side LLM that reviews unreviewed traces): its own settings and what is in effect",
+          tags,
+          params: projectParams,
+          response: { 200: judgeSettings, 404: errorBody, ...authErrors },
+        },
+      },
+      async (request) => app.judgeSettings.get(requestPrincipal(request), request.params.project),
+    );
+
+    app.patch(
+      url,
+      {
+        config: { scope: 'memories:write', keyOnly: true },
+        schema: {
+          summary: "Change a project's judge; null returns a setting to its default. Switching it on needs OPENAI_API_KEY (else 400 llm_not_configured) and a rubric",
+          tags,
+          params: projectParams,
+          body: updateJudgeSettingsBody,
+          response: { 200: judgeSettings, 400: errorBody, 404: errorBody, ...authErrors },
+        },
+      },
+      async (request) => app.judgeSettings.update(requestPrincipal(request), request.params.project, request.body),
+    );
+  }
+};
+
+export default judgeSettingsRoutes;
