@@ -3,6 +3,7 @@
  * rasterised to PNG by resvg (a Rust renderer shipped as an npm package; no browser needed).
  */
 import type { EpisodeRow, QPoint } from './episodes.js';
+import type { RecoveryRow } from './judgeReport.js';
 
 async function renderPng(spec: object): Promise<Buffer> {
   const [vega, vegaLite, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
@@ -13,7 +14,7 @@ async function renderPng(spec: object): Promise<Buffer> {
   return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
 }
 
-const ARM_ORDER = ['none', 'similarity', 'blend', 'gated', 'gated-high', 'defaults', 'oracle'];
+const ARM_ORDER = ['none', 'similarity', 'blend', 'gated', 'gated-high', 'defaults', 'oracle', 'unreviewed', 'judge', 'judge+10%', 'judge+25%', 'judge+50%', 'judge+100%'];
 
 /** Success rate per window of episodes, mean over seeds, one line per arm, one panel per scenario. */
 export function successChart(rows: EpisodeRow[], window: number): Promise<Buffer> {
@@ -77,6 +78,47 @@ export function qChart(points: QPoint[]): Promise<Buffer> {
         y: { field: 'q', type: 'quantitative', title: 'Q', scale: { domain: [0, 1] } },
         color: { field: 'role', type: 'nominal', title: 'seeded as', scale: { domain: ['helpful', 'lure', 'neutral turned helpful'], range: ['#2ca02c', '#d62728', '#1f77b4'] } },
       },
+    },
+  });
+}
+
+/** Success (last third) against the share of runs a human corrected, with no reviews and perfect reviews as reference lines. */
+export function recoveryChart(rows: RecoveryRow[]): Promise<Buffer> {
+  const curve = rows.filter((r) => r.humanFraction !== null).map((r) => ({ scenario: r.scenario, h: r.humanFraction, success: r.success.mean, lo: r.success.mean - r.success.sd, hi: r.success.mean + r.success.sd }));
+  const references = rows
+    .filter((r) => r.humanFraction === null)
+    .map((r) => ({ scenario: r.scenario, reviews: r.arm === 'defaults' ? 'perfect reviews (defaults)' : 'no reviews (unreviewed)', success: r.success.mean }));
+  return renderPng({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Judge + human corrections: success, last third (mean ± sd)',
+    facet: { field: 'scenario', type: 'nominal', title: null },
+    data: { values: [...curve.map((c) => ({ ...c, layer: 'curve' })), ...references.map((r) => ({ ...r, layer: 'reference' }))] },
+    spec: {
+      width: 360,
+      height: 240,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'curve'" }],
+          mark: { type: 'rule', color: '#4c78a8' },
+          encoding: { x: { field: 'h', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative', title: 'success rate' }, y2: { field: 'hi' } },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'curve'" }],
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'h', type: 'quantitative', title: 'share of runs reviewed by a human (0 = judge only)', scale: { domain: [0, 1] } },
+            y: { field: 'success', type: 'quantitative', title: 'success rate', scale: { domain: [0, 1] } },
+          },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'reference'" }],
+          mark: { type: 'rule', strokeDash: [6, 4] },
+          encoding: {
+            y: { field: 'success', type: 'quantitative' },
+            color: { field: 'reviews', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 }, scale: { domain: ['perfect reviews (defaults)', 'no reviews (unreviewed)'], range: ['#2ca02c', '#d62728'] } },
+          },
+        },
+      ],
     },
   });
 }

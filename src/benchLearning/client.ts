@@ -1,6 +1,7 @@
 /**
  * The benchmark's only way into the server: the Reflect SDK's calls over HTTP (bootstrap,
- * create memory, query/augment, create_trace, wait for the trace, get memory).
+ * create memory, query/augment, create_trace, wait for the trace, get memory), and for the
+ * judge arms the project's judge settings and a human review.
  */
 
 export interface MemoryResult {
@@ -15,6 +16,8 @@ export interface TraceResult {
   ingest_status: string;
   created_memory_id: string | null;
   last_ingest_error: string | null;
+  review?: { result: 'pass' | 'fail'; source?: 'human' | 'judge' } | null;
+  judge?: { status: string | null; result: 'pass' | 'fail' | null; error: string | null } | null;
 }
 
 export class ReflectHttp {
@@ -72,6 +75,19 @@ export class ReflectHttp {
 
   createTrace(body: Record<string, unknown>): Promise<{ id: string }> {
     return this.call('POST', '/v1/traces', body);
+  }
+
+  getTrace(id: string): Promise<TraceResult> {
+    return this.call('GET', `/v1/traces/${id}`);
+  }
+
+  reviewTrace(id: string, body: { result: 'pass' | 'fail'; feedback_text?: string; alpha?: number }): Promise<TraceResult> {
+    return this.call('POST', `/v1/traces/${id}/review`, body);
+  }
+
+  /** PATCH /v1/projects/{project}/judge (switches the project's judge on or off, sets its rubric and alpha). */
+  setJudge(project: string, body: { enabled: boolean; rubric?: string; alpha?: number | null }): Promise<unknown> {
+    return this.call('PATCH', `/v1/projects/${encodeURIComponent(project)}/judge`, body);
   }
 
   /** As the SDK's create_trace_and_wait: polls until the review is processed (or failed). */

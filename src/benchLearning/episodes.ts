@@ -1,11 +1,14 @@
 /**
  * One run of the learning benchmark (a scenario, an arm, a seed) in its own project: seeds the
  * memories over HTTP, then plays episodes as an SDK agent would: retrieve → the simulated agent
- * acts → create_trace with retrieved_memory_ids and review_result → wait for the trace.
+ * acts → create_trace with retrieved_memory_ids and review_result → wait for the trace. Judge
+ * arms send no review_result: the project's judge grades the run, and a human may override it.
  */
 import { randomUUID } from 'node:crypto';
 import { ReflectHttp, type MemoryResult } from './client.js';
 import { FixtureSpace } from './fixtureEmbeddings.js';
+import { humanOverride, judgedReview } from './judgeArms.js';
+import { judgeRubric, outcomeMarker } from './judgeFixture.js';
 import { clusterSeeds, lureClusters, seededRandom, successProbability, type ArmSpec, type Role, type ScenarioSpec } from './scenarios.js';
 import { WRITTEN_CLUSTERS } from './writtenTexts.js';
 
@@ -19,6 +22,14 @@ export interface RunSettings {
   embeddings: 'fixture' | 'local';
   /** Q-values of the seeded memories are read every this many episodes. */
   qEvery: number;
+  /** Judge arms: the fixture judge's error rate, its alpha (undefined: the server's default) and how many episodes after a run its human review comes. */
+  judge?: JudgeRunSettings;
+}
+
+export interface JudgeRunSettings {
+  error: number;
+  alpha?: number;
+  humanDelay: number;
 }
 
 export interface EpisodeRow {
@@ -29,11 +40,16 @@ export interface EpisodeRow {
   cluster: number;
   p: number;
   success: number;
+  /** The verdict the server applied first: the agent's (after noise), the judge's, 0 when unreviewed. */
   reported: number;
   helpful_in_context: number;
   lures_in_context: number;
   derived_in_context: number;
   derived_helpful_in_context: number;
+  /** Judge arms: 1 when the judge graded the run, 1 when it graded it wrongly, 1 when a human reviewed it. */
+  judged: number;
+  judge_wrong: number;
+  human_reviewed: number;
   other_cluster_in_context: number;
   /** 1 when the seeded helpful memory is returned above every lure of its cluster. */
   helpful_outranks_lures: number;
@@ -109,7 +125,21 @@ const streams = (seed: number) => ({
   task: seededRandom(seed * 7919 + 1),
   outcome: seededRandom(seed * 7919 + 2),
   noise: seededRandom(seed * 7919 + 3),
+  // Which runs a human reviews: u < h, so a larger share reviews a superset of a smaller one's runs.
+  human: seededRandom(seed * 7919 + 4),
 });
+
+/** A judged run waiting for its human review. */
+interface PendingHumanReview {
+  traceId: string;
+  due: number;
+  truth: boolean;
+  judgePassed: boolean;
+  cluster: number;
+  /** The memory the judge's review created (not one it merged into), whose lesson a changed verdict rewrites. */
+  ownMemory: string | null;
+  followedOnPass: string | null;
+}
 
 export async function runEpisodes(
   target: { url: string; bootstrapToken?: string; apiKey?: string },
@@ -118,7 +148,7 @@ export async function runEpisodes(
   seed: number,
   settings: RunSettings,
 ): Promise<RunResult> {
-  const project = `lb-${scenario.name}-${arm.name}-s${seed}-${randomUUID().slice(0, 8)}`;
+  const project = `lb-${scenario.name}-${arm.name.replace('+', '-h').replace('%', '')}-s${seed}-${randomUUID().slice(0, 8)}`;
   const key = target.bootstrapToken
     ? await ReflectHttp.bootstrap(target.url, target.bootstrapToken, 'learning-bench', project)
     : target.apiKey!;
@@ -133,6 +163,9 @@ export async function runEpisodes(
     seedIds.push(created.id);
   }
   const setupSimilarity = await measureSetup(http, world, seedIds, info);
+  const reviews = arm.reviews ?? 'reported';
+  const judge = settings.judge ?? { error: 0.2, humanDelay: 0 };
+  if (reviews === 'judge') await http.setJudge(project, { enabled: true, rubric: judgeRubric(judge.error), ...(judge.alpha === undefined ? {} : { alpha: judge.alpha }) });
 
   const half = Math.floor(settings.episodes / 2);
   const roleOf = (id: string, cluster: number, episode: number): Role => {
@@ -144,6 +177,25 @@ export async function runEpisodes(
     return role === 'helpful' ? 'lure' : drifts ? 'helpful' : role;
   };
   const helpfulNow = (cluster: number, episode: number) => seedIds.find((id) => info.get(id)!.cluster === cluster && roleOf(id, cluster, episode) === 'helpful')!;
+
+  // A memory made from a run's review: a pass writes down the advice it followed: the helpful
+  // advice when there was some in context, else the first lure's; a fail's memory is neutral.
+  // A memory the server merged this run into (consolidation) keeps the advice it already had.
+  const noteDerived = (memoryId: string | null, cluster: number, followed: string | null) => {
+    if (memoryId && !info.has(memoryId)) info.set(memoryId, { cluster, source: followed });
+  };
+  const pending: PendingHumanReview[] = [];
+  const humanReviewsDue = async (episode: number) => {
+    while (pending.length && pending[0]!.due <= episode) {
+      const p = pending.shift()!;
+      const trace = await humanOverride(http, p.traceId, p.truth);
+      if (p.truth === p.judgePassed) continue; // Same verdict: the memory and its lesson stay.
+      const followed = p.truth ? p.followedOnPass : null;
+      // A changed verdict rewrites the run's own memory in place, or detaches the run's lesson from a merged one into a new memory.
+      if (trace.created_memory_id && trace.created_memory_id === p.ownMemory) info.set(p.ownMemory, { cluster: p.cluster, source: followed });
+      else noteDerived(trace.created_memory_id, p.cluster, followed);
+    }
+  };
 
   const rng = streams(seed);
   const rows: EpisodeRow[] = [];
@@ -166,6 +218,7 @@ export async function runEpisodes(
     const task = world.tasks[cluster]![Math.floor(rng.task() * settings.paraphrases)]!;
     const draw = rng.outcome();
     const flipped = rng.noise() < scenario.noise;
+    const humanReviews = rng.human() < (arm.humanFraction ?? 0);
 
     let context: MemoryResult[] = [];
     let retrievedIds: string[] = [];
@@ -178,26 +231,33 @@ export async function runEpisodes(
     const roles = retrievedIds.map((id) => roleOf(id, cluster, episode));
     const p = successProbability(roles);
     const success = draw < p;
-    const reported = flipped ? !success : success;
+    const followedOnPass = retrievedIds.find((id, i) => roles[i] === 'helpful') ?? retrievedIds.find((id, i) => roles[i] === 'lure') ?? null;
+    // Judge arms: the judge's errors replace the scenario's noise; the true outcome reaches the
+    // fixture judge only through this marker (the server embeds the task alone).
+    const marker = reviews === 'judge' ? ` ${outcomeMarker(success, `s${seed}e${episode}`)}` : '';
+    let reported = flipped ? !success : success;
 
     const submitted = await http.createTrace({
       task,
       trajectory: [
         { role: 'user', content: task },
-        { role: 'assistant', content: `Followed ${retrievedIds.length} memories.` },
+        { role: 'assistant', content: `Followed ${retrievedIds.length} memories.${marker}` },
       ],
-      final_response: reported ? 'done' : 'gave up',
+      final_response: `${(reviews === 'judge' ? success : reported) ? 'done' : 'gave up'}${marker}`,
       retrieved_memory_ids: retrievedIds,
-      review_result: reported ? 'pass' : 'fail',
+      ...(reviews === 'reported' ? { review_result: reported ? 'pass' : 'fail' } : {}),
       metadata: { benchmark: 'learning', episode },
     });
-    const trace = await http.waitForTrace(submitted.id);
-    // A memory the server merged this run into (consolidation) keeps the advice it already had.
-    if (trace.created_memory_id && !info.has(trace.created_memory_id)) {
-      // A reflection on a run judged a pass writes down the advice it followed: the helpful
-      // advice when there was some in context, else the first lure's.
-      const followed = reported ? (retrievedIds.find((id, i) => roles[i] === 'helpful') ?? retrievedIds.find((id, i) => roles[i] === 'lure') ?? null) : null;
-      info.set(trace.created_memory_id, { cluster, source: followed });
+    if (reviews === 'reported') {
+      const trace = await http.waitForTrace(submitted.id);
+      noteDerived(trace.created_memory_id, cluster, reported ? followedOnPass : null);
+    } else if (reviews === 'judge') {
+      const { trace, passed } = await judgedReview(http, submitted.id);
+      reported = passed;
+      const ownMemory = trace.created_memory_id && !info.has(trace.created_memory_id) ? trace.created_memory_id : null;
+      noteDerived(trace.created_memory_id, cluster, passed ? followedOnPass : null);
+      if (humanReviews) pending.push({ traceId: submitted.id, due: episode + judge.humanDelay, truth: success, judgePassed: passed, cluster, ownMemory, followedOnPass });
+      await humanReviewsDue(episode);
     }
 
     const seededHelpful = helpfulNow(cluster, episode);
@@ -211,11 +271,14 @@ export async function runEpisodes(
       cluster,
       p,
       success: Number(success),
-      reported: Number(reported),
+      reported: Number(reviews !== 'none' && reported),
       helpful_in_context: Number(roles.includes('helpful')),
       lures_in_context: roles.filter((r) => r === 'lure').length,
       derived_in_context: retrievedIds.filter((id) => info.get(id)?.source !== undefined && info.get(id)!.cluster === cluster).length,
       derived_helpful_in_context: retrievedIds.filter((id, i) => info.get(id)?.source !== undefined && roles[i] === 'helpful').length,
+      judged: Number(reviews === 'judge'),
+      judge_wrong: Number(reviews === 'judge' && reported !== success),
+      human_reviewed: Number(reviews === 'judge' && humanReviews),
       other_cluster_in_context: retrievedIds.filter((id) => info.get(id) !== undefined && info.get(id)!.cluster !== cluster).length,
       helpful_outranks_lures: Number(!arm.oracle && !arm.none && helpfulRank >= 0 && lureRanks.every((r) => r > helpfulRank)),
       ms: performance.now() - started,

@@ -1,13 +1,15 @@
 /**
  * The OpenAI-compatible endpoint the learning benchmark points the server at: embeddings from
  * the fixture tags (exact cosines), and chat completions that answer the reflection prompt with
- * a short lesson in the reflector's JSON shape (the "fake LLM"). Lives in src/ so that
+ * a short lesson in the reflector's JSON shape (the "fake LLM"), and the judge's prompt with a
+ * verdict (judgeFixture.ts: the true outcome, flipped at the rubric's error rate). Lives in src/ so that
  * `reflect-server bench learning` works from the installed package; the tests' fake server
  * (test/support/fakeOpenAI.ts) understands the same tags.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FIXTURE_DIMENSIONS, fixtureVector } from './fixtureEmbeddings.js';
+import { fixtureJudgeVerdict } from './judgeFixture.js';
 
 export interface FixtureOpenAI {
   baseURL: string;
@@ -25,7 +27,7 @@ function embed(text: string): number[] {
 
 function lesson(prompt: string): string {
   const task = /<task>([\s\S]*?)<\/task>/.exec(prompt)?.[1]?.trim().slice(0, 300) ?? 'the task';
-  const failed = /<outcome>[\s\S]*?fail[\s\S]*?<\/outcome>/i.test(prompt);
+  const failed = /<outcome>\s*fail\s*<\/outcome>/i.test(prompt);
   return JSON.stringify({
     reflection: failed ? `The run on "${task}" failed; the advice followed was wrong for it.` : `The run on "${task}" passed; repeat its approach.`,
     summary: `${failed ? 'Failed' : 'Passed'}: ${task}`,
@@ -66,12 +68,14 @@ export async function startFixtureOpenAI(): Promise<FixtureOpenAI> {
           const messages = (body.messages ?? []) as { role: string; content?: unknown }[];
           const user = messages.filter((m) => m.role === 'user').at(-1)?.content;
           const prompt = typeof user === 'string' ? user : '';
+          const judged = fixtureJudgeVerdict(messages.map((m) => (typeof m.content === 'string' ? m.content : '')));
+          const content = judged ? JSON.stringify({ verdict: judged.verdict, reason: judged.reason }) : lesson(prompt);
           return send(200, {
             id: 'chatcmpl-fixture',
             object: 'chat.completion',
             created: Math.floor(Date.now() / 1000),
             model: body.model,
-            choices: [{ index: 0, message: { role: 'assistant', content: lesson(prompt), refusal: null }, finish_reason: 'stop', logprobs: null }],
+            choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
             usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
           });
         }

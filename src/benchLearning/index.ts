@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { runEpisodes, type EpisodeRow, type QPoint, type RunSettings } from './episodes.js';
 import { ARMS, SCENARIOS } from './scenarios.js';
 import { markdownSummary, summarise, toCsv, type CellSummary } from './report.js';
+import { armSpec, expandArms, parseFractions } from './judgeArms.js';
+import { recoveryMarkdown, recoveryRows, type RecoveryRow } from './judgeReport.js';
 
 export interface BenchmarkOptions {
   scenarios: string[];
@@ -32,6 +34,8 @@ export interface BenchmarkResult {
   episodes: EpisodeRow[];
   q: QPoint[];
   cells: CellSummary[];
+  /** Judge arms against no reviews and perfect ones (empty without a `judge` and a `defaults` arm). */
+  recovery: RecoveryRow[];
   setupSimilarity: Record<string, number>[];
   seconds: number;
 }
@@ -55,7 +59,9 @@ export async function runLearningBenchmark(options: BenchmarkOptions): Promise<B
     const worker = async () => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
-        results.push(await runEpisodes(server!, SCENARIOS[job.scenario]!, ARMS[job.arm]!, job.seed, options.settings));
+        const arm = armSpec(job.arm);
+        if (!arm) throw new Error(`Unknown arm: ${job.arm}`);
+        results.push(await runEpisodes(server!, SCENARIOS[job.scenario]!, arm, job.seed, options.settings));
         done++;
         options.onProgress?.(`${done}/${jobs.length} runs (${job.scenario} / ${job.arm} / seed ${job.seed}) after ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }
@@ -68,7 +74,7 @@ export async function runLearningBenchmark(options: BenchmarkOptions): Promise<B
     const cells = summarise(episodes, q, options.settings.limit, drift).sort(
       (a, b) => options.scenarios.indexOf(a.scenario) - options.scenarios.indexOf(b.scenario) || options.arms.indexOf(a.arm) - options.arms.indexOf(b.arm),
     );
-    return { episodes, q, cells, setupSimilarity: results.map((r) => r.setupSimilarity), seconds: (performance.now() - started) / 1000 };
+    return { episodes, q, cells, recovery: recoveryRows(cells, episodes), setupSimilarity: results.map((r) => r.setupSimilarity), seconds: (performance.now() - started) / 1000 };
   } finally {
     if (server && !options.target) await server.close?.();
     await fixture?.close();
@@ -77,7 +83,7 @@ export async function runLearningBenchmark(options: BenchmarkOptions): Promise<B
 
 export const LEARNING_HELP = [
   '--scenario <names>   comma-separated: ' + Object.keys(SCENARIOS).join(', ') + ', or all   [default: all]',
-  '--arm <names>        comma-separated: ' + Object.keys(ARMS).join(', ') + ', or all   [default: all]',
+  '--arm <names>        comma-separated: ' + Object.keys(ARMS).join(', ') + ', judge+<h>%, or all   [default: all]',
   '--seeds <n>          seeds per scenario and arm                               [default: 5]',
   '--seed <n>           first seed                                               [default: 1]',
   '--episodes <n>       episodes per run                                         [default: 600]',
@@ -86,6 +92,11 @@ export const LEARNING_HELP = [
   '--via <query|augment> the retrieval call                                      [default: query]',
   '--embeddings <fixture|local>  fixture cosines (exact) or MiniLM on written texts [default: fixture]',
   '--concurrency <n>    runs at once                                             [default: 6]',
+  '--judge-error <e>    judge arms: share of runs the (fixture) judge grades wrongly [default: 0.2]',
+  '--judge-alpha <a>    judge arms: alpha of the judge\'s verdicts        [default: the server\'s, 0.1]',
+  '--human-fractions <h,…>  the judge arm brings judge+<h>% arms: a random share h of runs',
+  '                     then reviewed by a human with the true verdict  [default: 0.1,0.25,0.5,1]',
+  '--human-delay <n>    episodes between a run and its human review            [default: 0]',
   '--out <dir>          where episodes.csv, q.csv, summary.md and the PNGs go    [default: bench/results/learning]',
   '--url <url> --key <master key>   drive a running server instead of starting one (each run in a new',
   '                     project of the key\'s user, named lb-<scenario>-<arm>-s<seed>-…; its embedder must',
@@ -120,6 +131,10 @@ export async function benchLearningCli(argv: string[]): Promise<number> {
       via: { type: 'string', default: 'query' },
       embeddings: { type: 'string', default: 'fixture' },
       concurrency: { type: 'string', default: '6' },
+      'judge-error': { type: 'string', default: '0.2' },
+      'judge-alpha': { type: 'string' },
+      'human-fractions': { type: 'string', default: '0.1,0.25,0.5,1' },
+      'human-delay': { type: 'string', default: '0' },
       out: { type: 'string', default: 'bench/results/learning' },
       url: { type: 'string' },
       key: { type: 'string' },
@@ -128,9 +143,19 @@ export async function benchLearningCli(argv: string[]): Promise<number> {
   if (values.via !== 'query' && values.via !== 'augment') throw new Error('--via: query or augment');
   if (values.embeddings !== 'fixture' && values.embeddings !== 'local') throw new Error('--embeddings: fixture or local');
   if (values.url && !values.key) throw new Error('--url needs --key (an API key of the project to use)');
+  const judgeError = Number(values['judge-error']);
+  if (!(judgeError >= 0 && judgeError <= 1)) throw new Error('--judge-error: a share within 0…1');
+  const judgeAlpha = values['judge-alpha'] === undefined ? undefined : Number(values['judge-alpha']);
+  if (judgeAlpha !== undefined && !(judgeAlpha > 0 && judgeAlpha <= 1)) throw new Error('--judge-alpha: greater than 0 and at most 1');
+  const humanDelay = Number(values['human-delay']);
+  if (!Number.isInteger(humanDelay) || humanDelay < 0) throw new Error('--human-delay: a whole number of episodes ≥ 0');
+  const fractions = parseFractions(values['human-fractions']!);
   const options: BenchmarkOptions = {
     scenarios: list(values.scenario!, Object.keys(SCENARIOS), 'scenario'),
-    arms: list(values.arm!, Object.keys(ARMS), 'arm'),
+    arms: expandArms(values.arm === 'all' ? Object.keys(ARMS) : values.arm!.split(',').map((s) => s.trim()), fractions).map((name) => {
+      if (!armSpec(name)) throw new Error(`Unknown arm: ${name} (choose from ${Object.keys(ARMS).join(', ')}, judge+<h>%)`);
+      return name;
+    }),
     seeds: positive(values.seeds!, 'seeds'),
     firstSeed: positive(values.seed!, 'seed'),
     concurrency: positive(values.concurrency!, 'concurrency'),
@@ -142,6 +167,7 @@ export async function benchLearningCli(argv: string[]): Promise<number> {
       via: values.via,
       embeddings: values.embeddings,
       qEvery: 10,
+      judge: { error: judgeError, ...(judgeAlpha === undefined ? {} : { alpha: judgeAlpha }), humanDelay },
     },
     ...(values.url ? { target: { url: values.url.replace(/\/$/, ''), apiKey: values.key } } : {}),
     onProgress: (line) => process.stderr.write(`  … ${line}\n`),
@@ -157,12 +183,15 @@ export async function benchLearningCli(argv: string[]): Promise<number> {
   const settings =
     `${s.clusters} clusters × ${s.paraphrases} wordings, ${s.episodes} episodes, limit ${s.limit}, via ${s.via}, ${s.embeddings} embeddings` +
     (setup ? ` (cosine to tasks: helpful ${setup.helpful!.toFixed(2)}, lures ${Number.isFinite(setup.lure) ? setup.lure!.toFixed(2) : '—'}, neutral ${setup.neutral!.toFixed(2)})` : '');
-  const summary = markdownSummary(result.cells, { command, settings, seconds: result.seconds });
+  const summary =
+    markdownSummary(result.cells, { command, settings, seconds: result.seconds }) +
+    (result.recovery.length ? `\n${recoveryMarkdown(result.recovery, { judgeError, judgeAlpha, humanDelay })}` : '');
   writeFileSync(join(out, 'summary.md'), summary);
-  const { successChart, qChart } = await import('./charts.js');
+  const { successChart, qChart, recoveryChart } = await import('./charts.js');
   writeFileSync(join(out, 'success.png'), await successChart(result.episodes, Math.max(10, Math.round(s.episodes / 20 / 10) * 10)));
   writeFileSync(join(out, 'q.png'), await qChart(result.q.filter((p) => p.arm !== 'none')));
+  if (result.recovery.length) writeFileSync(join(out, 'recovery.png'), await recoveryChart(result.recovery));
   process.stdout.write(summary);
-  process.stdout.write(`\nWrote ${join(out, 'episodes.csv')}, q.csv, summary.md, success.png, q.png\n`);
+  process.stdout.write(`\nWrote ${join(out, 'episodes.csv')}, q.csv, summary.md, success.png, q.png${result.recovery.length ? ', recovery.png' : ''}\n`);
   return 0;
 }

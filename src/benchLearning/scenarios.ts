@@ -34,6 +34,13 @@ export interface ArmSpec {
   /** Retrieval bypassed: the agent is handed the memory that is helpful now. */
   oracle?: boolean;
   body?: { lambda_?: number; similarity_threshold?: number | null };
+  /**
+   * Who reviews the runs: `reported` (default: the agent sends the verdict with the trace, flipped
+   * by the scenario's noise), `none` (never reviewed), or `judge` (the project's judge grades each
+   * run; a share `humanFraction` of them is then reviewed by a human with the true verdict).
+   */
+  reviews?: 'reported' | 'none' | 'judge';
+  humanFraction?: number;
 }
 
 export const ARMS: Record<string, ArmSpec> = {
@@ -44,6 +51,9 @@ export const ARMS: Record<string, ArmSpec> = {
   'gated-high': { name: 'gated-high', summary: 'λ = 0.8, similarity_threshold 0.5', body: { lambda_: 0.8, similarity_threshold: 0.5 } },
   defaults: { name: 'defaults', summary: "server defaults (task and limit only, as the SDK's query sends no threshold)", body: {} },
   oracle: { name: 'oracle', summary: 'handed the helpful memory', oracle: true },
+  // Review arms: ranked as `defaults`, which is also their "perfect reviews" reference.
+  unreviewed: { name: 'unreviewed', summary: 'server defaults, no run ever reviewed', body: {}, reviews: 'none' },
+  judge: { name: 'judge', summary: "server defaults, every run graded by the project's judge (errs at --judge-error)", body: {}, reviews: 'judge', humanFraction: 0 },
 };
 
 /** The simulated agent: success probability from the roles of the memories in its context. */

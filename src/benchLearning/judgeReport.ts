@@ -1,0 +1,95 @@
+/**
+ * The judge arms' figures: per scenario, success (last third) with no reviews, with perfect
+ * reviews (the `defaults` arm), with the judge alone and with the judge plus a share h of human
+ * corrections, and how much of the judge's loss those corrections win back:
+ *   recovered(h) = (success(h) − success(judge)) / (success(perfect) − success(judge)),
+ * reported also per percent of runs a human reviewed (recovered(h) / (100·h)).
+ */
+import { markdownTable } from 'markdown-table';
+import type { EpisodeRow } from './episodes.js';
+import { armSpec } from './judgeArms.js';
+import type { CellSummary, MeanSd } from './report.js';
+
+export interface RecoveryRow {
+  scenario: string;
+  arm: string;
+  /** Share of runs reviewed by a human (0 for judge only); null for arms without a judge. */
+  humanFraction: number | null;
+  success: MeanSd;
+  /** Measured over the arm's episodes: judge verdicts that were wrong, runs a human reviewed. */
+  judgeErrorRate: number | null;
+  humanShare: number | null;
+  /** Share of the judge's loss against perfect reviews won back (null when there is no loss to win back). */
+  recovered: number | null;
+  /** recovered / (100·h): per percent of runs reviewed by a human. */
+  recoveredPerPercent: number | null;
+}
+
+/** Below this gap between perfect reviews and the judge, the ratio means nothing. */
+const MIN_GAP = 0.01;
+
+/** Recovery per scenario that has both a `judge` and a `defaults` cell; other scenarios are left out. */
+export function recoveryRows(cells: CellSummary[], episodes: EpisodeRow[]): RecoveryRow[] {
+  const out: RecoveryRow[] = [];
+  for (const scenario of [...new Set(cells.map((c) => c.scenario))]) {
+    const mine = cells.filter((c) => c.scenario === scenario);
+    const judge = mine.find((c) => c.arm === 'judge');
+    const perfect = mine.find((c) => c.arm === 'defaults');
+    if (!judge || !perfect) continue;
+    const gap = perfect.successLastThird.mean - judge.successLastThird.mean;
+    const reviewArms = mine.filter((c) => c.arm === 'defaults' || armSpec(c.arm)?.reviews !== undefined);
+    for (const cell of reviewArms) {
+      const spec = armSpec(cell.arm)!;
+      const isJudge = spec.reviews === 'judge';
+      const rows = isJudge ? episodes.filter((r) => r.scenario === scenario && r.arm === cell.arm) : [];
+      const judged = rows.reduce((a, r) => a + r.judged, 0);
+      const recovered = Math.abs(gap) >= MIN_GAP ? (cell.successLastThird.mean - judge.successLastThird.mean) / gap : null;
+      const h = isJudge ? (spec.humanFraction ?? 0) : null;
+      out.push({
+        scenario,
+        arm: cell.arm,
+        humanFraction: h,
+        success: cell.successLastThird,
+        judgeErrorRate: judged ? rows.reduce((a, r) => a + r.judge_wrong, 0) / judged : null,
+        humanShare: isJudge && rows.length ? rows.reduce((a, r) => a + r.human_reviewed, 0) / rows.length : null,
+        recovered,
+        recoveredPerPercent: recovered !== null && h ? recovered / (100 * h) : null,
+      });
+    }
+  }
+  return out;
+}
+
+const num = (x: number | null, digits = 2) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+
+export function recoveryMarkdown(rows: RecoveryRow[], context: { judgeError: number; judgeAlpha?: number; humanDelay: number }): string {
+  if (!rows.length) return '';
+  const table = markdownTable(
+    [
+      ['scenario', 'arm', 'human share h', 'success, last third', 'judge wrong (measured)', 'humans reviewed (measured)', 'recovered of judge → perfect', 'recovered per 1% reviewed'],
+      ...rows.map((r) => [
+        r.scenario,
+        r.arm,
+        r.humanFraction === null ? '—' : num(r.humanFraction),
+        Number.isFinite(r.success.mean) ? `${r.success.mean.toFixed(3)} ± ${r.success.sd.toFixed(3)}` : '—',
+        num(r.judgeErrorRate, 3),
+        num(r.humanShare, 3),
+        num(r.recovered),
+        num(r.recoveredPerPercent, 4),
+      ]),
+    ],
+    { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'] },
+  );
+  const alpha = context.judgeAlpha === undefined ? "the server's default judge alpha" : `judge alpha ${context.judgeAlpha}`;
+  const delay = context.humanDelay ? `${context.humanDelay} episodes after the run` : 'right after the judge’s review is applied';
+  return [
+    '## Judge and human corrections',
+    '',
+    `The judge grades every run of the judge arms, wrong for a share ${context.judgeError} of them (${alpha}); in \`judge+h\` arms a random share h of the runs (the same runs in every arm of a seed, nested as h grows) is then reviewed by a human with the true verdict, ${delay}. \`defaults\` = perfect reviews, \`unreviewed\` = none.`,
+    '',
+    table,
+    '',
+    'recovered = (success(arm) − success(judge)) / (success(defaults) − success(judge)), from the means over seeds; per 1% = recovered / (100·h).',
+    '',
+  ].join('\n');
+}
