@@ -160,14 +160,15 @@ export const MEMORY_CHANGE_KINDS = ['q_update', 'edit', 'invalidate', 'restore',
 
 /**
  * One change to a memory. Q-updates (kind `q_update`) have every field of the original
- * QValueChange; the other kinds have trace_id only for a merge, reward and alpha null, and
- * q_before = q_after (they keep the Q-value).
+ * QValueChange, and so do imported ones and review overrides (the correction's before and
+ * after, the human's reward and alpha); the other kinds have trace_id only when a trace caused
+ * them (merge, rewrite, detach), reward and alpha null, and q_before = q_after (they keep the Q-value).
  */
 export const qValueChange = z
   .object({
     kind: z.enum(MEMORY_CHANGE_KINDS),
     memory_id: z.uuid(),
-    trace_id: z.uuid().nullable().describe('The reviewed trace behind a Q-update or a merge'),
+    trace_id: z.uuid().nullable().describe('The reviewed trace behind a Q-update, a merge, a review override, a rewrite or a detach'),
     q_before: z.number(),
     q_after: z.number(),
     reward: z.number().nullable(),
@@ -177,7 +178,12 @@ export const qValueChange = z
       .describe('Who or what made the change: a key over the API, or the learning loop reviewing trace_id'),
     detail: z
       .record(z.string(), z.unknown())
-      .describe('edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source}'),
+      .describe(
+        'q_update: {} for a human review, {review_source: "judge"} for the judge\'s, {review_source: "human", overridden: {reward, alpha, q_before, q_after}} where a human override replaced the judge\'s update (the figures shown are the corrected ones); ' +
+          'edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source}; ' +
+          'review_override: {trace_id, q_before, q_after, judge: {result, reward, alpha}, human: {result, reward, alpha}, later_updates} (reward and alpha are the human\'s; actor: the reviewer); ' +
+          'rewrite: {reflection_before, success_before, success, source}; detach: {evidence_count, source_trace_ids}',
+      ),
     created_at: timestamp,
   })
   .meta({ id: 'QValueChange' });

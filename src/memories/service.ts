@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 import { deleteMemory, getMemory, insertMemory, listMemories, type NewMemory } from '../db/memories.js';
-import type { MemoryEventRow, MemoryRow, ProjectRow } from '../db/schema.js';
+import type { MemoryEventRow, MemoryRow, ProjectRow, QValueUpdateRow } from '../db/schema.js';
 import { nearestMemories } from '../db/vectorSearch.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { conflict, notFound } from '../http/errors.js';
@@ -199,11 +199,28 @@ export function toHistoryWire(entry: HistoryEntry) {
       reward: h.reward,
       alpha: h.alpha,
       actor: { type: 'learning_loop' as const, key_id: null, label: null },
-      detail: {},
+      detail: qUpdateDetail(h),
       created_at: iso(h.createdAt),
     };
   }
   const e = entry.row as MemoryEventRow;
+  if (e.kind === 'review_override') {
+    // A human override corrected this memory's Q: before and after are the correction's, reward
+    // and alpha the human review's (the judge's are in detail.judge).
+    const d = e.detail as { q_before?: number; q_after?: number; human?: { reward?: number; alpha?: number } };
+    return {
+      kind: e.kind,
+      memory_id: e.memoryId,
+      trace_id: e.traceId,
+      q_before: d.q_before ?? e.qValue,
+      q_after: d.q_after ?? e.qValue,
+      reward: d.human?.reward ?? null,
+      alpha: d.human?.alpha ?? null,
+      actor: actorOf(e),
+      detail: e.detail,
+      created_at: iso(e.createdAt),
+    };
+  }
   if (e.kind === 'imported_q_update') {
     // A Q-update from a bank import: its figures are in the detail (the original trace_id too,
     // which names a trace of the exporting server).
@@ -229,10 +246,23 @@ export function toHistoryWire(entry: HistoryEntry) {
     q_after: e.qValue,
     reward: null,
     alpha: null,
-    actor: e.actorKeyId
-      ? { type: 'api_key' as const, key_id: e.actorKeyId, label: e.actorLabel }
-      : { type: 'learning_loop' as const, key_id: null, label: null },
+    actor: actorOf(e),
     detail: e.detail,
     created_at: iso(e.createdAt),
   };
+}
+
+function actorOf(e: MemoryEventRow) {
+  return e.actorKeyId
+    ? { type: 'api_key' as const, key_id: e.actorKeyId, label: e.actorLabel }
+    : { type: 'learning_loop' as const, key_id: null, label: null };
+}
+
+/**
+ * Nothing for a human review's update (as before the judge existed); the judge's shows its
+ * source; one a human override replaced shows `human` and the judge's original figures.
+ */
+function qUpdateDetail(h: QValueUpdateRow): Record<string, unknown> {
+  if (h.overridden) return { review_source: h.reviewSource, overridden: h.overridden };
+  return h.reviewSource === 'judge' ? { review_source: 'judge' } : {};
 }
