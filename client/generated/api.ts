@@ -780,6 +780,282 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/projects/{project}/judge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's judge (the server-side LLM that reviews unreviewed traces): its own settings and what is in effect */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JudgeSettings"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a project's judge; null returns a setting to its default. Switching it on needs OPENAI_API_KEY (else 400 llm_not_configured) and a rubric */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Switch the judge on (needs OPENAI_API_KEY and a rubric) or off */
+                        enabled?: boolean;
+                        /** @description At most 20000 characters; required while enabled */
+                        rubric?: string | null;
+                        /** @description null = the server's REFLECT_LLM_MODEL */
+                        model?: string | null;
+                        /** @description 0 < alpha ≤ 1; null = 0.1 */
+                        alpha?: number | null;
+                        /** @description Judge only traces whose metadata contains every pair (at most 50); null = all */
+                        metadata_filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JudgeSettings"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/projects/{project}/judge/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How far the project's judge agrees with human reviewers over a window: agreement rate, Cohen's κ, precision/recall/F1 (pass positive), confusion matrix, disagreements */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Window start by judged_at, inclusive; default: `until` minus 30 days */
+                    since?: string;
+                    /** @description Window end by judged_at, exclusive; default: now */
+                    until?: string;
+                };
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JudgeAgreement"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{project}/export": {
         parameters: {
             query?: never;
@@ -993,6 +1269,10 @@ export interface paths {
                     created_before?: string;
                     /** @description Case-insensitive substring of the task */
                     q?: string;
+                    /** @description Whose review is in force: a person's (or code's) or the server's judge */
+                    review_source?: "human" | "judge";
+                    /** @description The judge's work on the trace */
+                    judge_status?: "queued" | "judging" | "judged" | "failed" | "skipped";
                     limit?: number;
                     offset?: number;
                     /** @description The previous page's X-Next-Cursor response header */
@@ -1661,6 +1941,16 @@ export interface paths {
                             created_before?: string;
                             /** @description Case-insensitive substring of the task */
                             q?: string;
+                            /**
+                             * @description Whose review is in force: a person's (or code's) or the server's judge
+                             * @enum {string}
+                             */
+                            review_source?: "human" | "judge";
+                            /**
+                             * @description The judge's work on the trace
+                             * @enum {string}
+                             */
+                            judge_status?: "queued" | "judging" | "judged" | "failed" | "skipped";
                         };
                         /** @default 1000 */
                         limit?: number;
@@ -5468,6 +5758,268 @@ export interface components {
                 }[];
             };
         };
+        MessageInput: {
+            role: string;
+        } & {
+            [key: string]: unknown;
+        };
+        TraceSubmissionInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            trace_id: string;
+            /** @enum {string} */
+            ingest_status: "queued" | "processing" | "completed" | "failed";
+        };
+        KeyRefInput: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+        };
+        TraceJudgementInput: {
+            /** @enum {string} */
+            status: "queued" | "judging" | "judged" | "failed" | "skipped";
+            result: ("pass" | "fail") | null;
+            reason: string | null;
+            model: string | null;
+            judged_at: string | null;
+            attempts: number;
+            /** @description Why the last attempt failed (an LLM error or an unparseable verdict); never a made-up verdict */
+            error: string | null;
+        };
+        TraceLeaseInput: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            expires_at: string;
+        };
+        TraceInput: {
+            /** Format: uuid */
+            id: string;
+            task: string;
+            trajectory: components["schemas"]["MessageInput"][];
+            final_response: string;
+            retrieved_memory_ids: string[];
+            /** @enum {string} */
+            review_status: "pending" | "reviewed";
+            /** @enum {string} */
+            ingest_status: "queued" | "processing" | "completed" | "failed";
+            ingest_attempts: number;
+            last_ingest_error: string | null;
+            model: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            review: {
+                /** @enum {string} */
+                result: "pass" | "fail";
+                feedback_text: string | null;
+                alpha: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-21T10:00:00.000Z
+                 */
+                created_at: string;
+                reviewer: components["schemas"]["KeyRefInput"] | null;
+                /**
+                 * @description `judge`: the server's LLM judge gave it (a human review may still replace it); `human`: a person or code over the API
+                 * @enum {string}
+                 */
+                source: "human" | "judge";
+                /** @description When this human review replaced the judge's verdict (the judge's Q-updates corrected); null otherwise */
+                overridden_at: string | null;
+            } | null;
+            created_memory_id: string | null;
+            reference_context: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            updated_at: string;
+            lease: components["schemas"]["TraceLeaseInput"] | null;
+            /** @description null when no judge was asked to review this trace */
+            judge: components["schemas"]["TraceJudgementInput"] | null;
+            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
+            redactions: {
+                [key: string]: number;
+            };
+        };
+        JudgeDisagreementInput: {
+            /** Format: uuid */
+            trace_id: string;
+            /** @description The trace's task (its first 500 characters) */
+            task: string;
+            /** @enum {string} */
+            judge_result: "pass" | "fail";
+            judge_reason: string | null;
+            /** @enum {string} */
+            human_result: "pass" | "fail";
+            human_feedback: string | null;
+            /** @description The key that gave the human review; null if unknown or deleted */
+            reviewer: components["schemas"]["KeyRefInput"] | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            judged_at: string;
+            reviewed_at: string | null;
+        };
+        JudgeAgreementInput: {
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            until: string;
+            /** @description Traces the judge gave a verdict in the window (by judged_at) */
+            judged: number;
+            /** @description Of those, traces whose review in force is a human one: the pairs compared */
+            with_human: number;
+            /** @description Pairs where judge and human agree / pairs; null without pairs */
+            agreement_rate: number | null;
+            /** @description Cohen's κ = (pₒ − pₑ)/(1 − pₑ); null without pairs or when pₑ = 1 (both gave one and the same verdict to every pair) */
+            kappa: number | null;
+            /** @description Of the judge's passes, the share the human passed too; null when the judge passed none */
+            precision: number | null;
+            /** @description Of the human's passes, the share the judge passed too; null when the human passed none */
+            recall: number | null;
+            /** @description 2·TP / (2·TP + FP + FN), pass being the positive class; null when neither passed any */
+            f1: number | null;
+            confusion: {
+                judge_pass_human_pass: number;
+                judge_pass_human_fail: number;
+                judge_fail_human_pass: number;
+                judge_fail_human_fail: number;
+            };
+            /** @description Pairs where the verdicts differ, newest human review first, at most 50 */
+            disagreements: components["schemas"]["JudgeDisagreementInput"][];
+        };
+        ActorKeyInput: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+        };
+        MemoryInput: {
+            /** Format: uuid */
+            id: string;
+            task: string;
+            reflection: string;
+            q_value: number;
+            similarity: number;
+            score: number;
+            success: boolean | null;
+            summary: string;
+            key_mistake: string;
+            correct_action: string;
+            guidance: string;
+            applicable_tools: string[];
+            tools_used: string[];
+            metadata: {
+                [key: string]: unknown;
+            };
+            tags: string[];
+            /**
+             * @description "experience": a lesson from a run (the default); "world": a stored fact
+             * @enum {string}
+             */
+            fact_type: "world" | "experience" | "observation";
+            source_trace_id: string | null;
+            /** @description Every trace whose lesson went into this memory (near-duplicates are merged) */
+            source_trace_ids: string[];
+            /** @description Runs this memory holds the lesson of: 1, plus one per merged near-duplicate */
+            evidence_count: number;
+            /**
+             * @description "active": retrieved; "invalid": invalidated (see invalid_reason); "expired": past expires_at. Only active memories are retrieved
+             * @enum {string}
+             */
+            state: "active" | "invalid" | "expired";
+            invalid_reason: string | null;
+            invalidated_at: string | null;
+            /** @description The key that invalidated it */
+            invalidated_by: components["schemas"]["ActorKeyInput"] | null;
+            expires_at: string | null;
+            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
+            use_count: number;
+            /** @description When that last happened */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            updated_at: string;
+        };
+        AugmentedTaskInput: {
+            augmented_task: string;
+            memories: components["schemas"]["MemoryInput"][];
+        };
+        QValueChangeInput: {
+            /** @enum {string} */
+            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update" | "review_override" | "rewrite" | "detach";
+            /** Format: uuid */
+            memory_id: string;
+            /** @description The reviewed trace behind a Q-update, a merge, a review override, a rewrite or a detach */
+            trace_id: string | null;
+            q_before: number;
+            q_after: number;
+            reward: number | null;
+            alpha: number | null;
+            /** @description Who or what made the change: a key over the API, or the learning loop reviewing trace_id */
+            actor: {
+                /** @enum {string} */
+                type: "api_key" | "learning_loop";
+                key_id: string | null;
+                label: string | null;
+            };
+            /** @description q_update: {} for a human review, {review_source: "judge"} for the judge's, {review_source: "human", overridden: {reward, alpha, q_before, q_after}} where a human override replaced the judge's update (the figures shown are the corrected ones); edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source}; review_override: {trace_id, q_before, q_after, judge: {result, reward, alpha}, human: {result, reward, alpha}, later_updates} (reward and alpha are the human's; actor: the reviewer); rewrite: {reflection_before, success_before, success, source}; detach: {evidence_count, source_trace_ids} */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+        };
+        JudgeSettingsInput: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description Whether new unreviewed traces are judged */
+            enabled: boolean;
+            /** @description What the judge grades a run against (free text given to the LLM) */
+            rubric: string | null;
+            /** @description The judge's model; null = the server's REFLECT_LLM_MODEL */
+            model: string | null;
+            /** @description The learning rate of the judge's verdicts; null = 0.1 */
+            alpha: number | null;
+            /** @description Only traces whose metadata contains every pair are judged (PostgreSQL's jsonb @>); null = every unreviewed trace */
+            metadata_filter: {
+                [key: string]: unknown;
+            } | null;
+            /** @description What the judge uses now */
+            effective: {
+                model: string;
+                alpha: number;
+            };
+        };
         ApiKeyInfoInput: {
             /** Format: uuid */
             id: string;
@@ -5611,172 +6163,6 @@ export interface components {
             reembedded: number;
             /** @description Memories and directives whose id was taken here, given a new one */
             new_ids: number;
-        };
-        MessageInput: {
-            role: string;
-        } & {
-            [key: string]: unknown;
-        };
-        TraceSubmissionInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            trace_id: string;
-            /** @enum {string} */
-            ingest_status: "queued" | "processing" | "completed" | "failed";
-        };
-        KeyRefInput: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-        };
-        TraceLeaseInput: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            expires_at: string;
-        };
-        TraceInput: {
-            /** Format: uuid */
-            id: string;
-            task: string;
-            trajectory: components["schemas"]["MessageInput"][];
-            final_response: string;
-            retrieved_memory_ids: string[];
-            /** @enum {string} */
-            review_status: "pending" | "reviewed";
-            /** @enum {string} */
-            ingest_status: "queued" | "processing" | "completed" | "failed";
-            ingest_attempts: number;
-            last_ingest_error: string | null;
-            model: string | null;
-            metadata: {
-                [key: string]: unknown;
-            };
-            review: {
-                /** @enum {string} */
-                result: "pass" | "fail";
-                feedback_text: string | null;
-                alpha: number;
-                /**
-                 * Format: date-time
-                 * @example 2026-11-21T10:00:00.000Z
-                 */
-                created_at: string;
-                reviewer: components["schemas"]["KeyRefInput"] | null;
-            } | null;
-            created_memory_id: string | null;
-            reference_context: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            updated_at: string;
-            lease: components["schemas"]["TraceLeaseInput"] | null;
-            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
-            redactions: {
-                [key: string]: number;
-            };
-        };
-        ActorKeyInput: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-        };
-        MemoryInput: {
-            /** Format: uuid */
-            id: string;
-            task: string;
-            reflection: string;
-            q_value: number;
-            similarity: number;
-            score: number;
-            success: boolean | null;
-            summary: string;
-            key_mistake: string;
-            correct_action: string;
-            guidance: string;
-            applicable_tools: string[];
-            tools_used: string[];
-            metadata: {
-                [key: string]: unknown;
-            };
-            tags: string[];
-            /**
-             * @description "experience": a lesson from a run (the default); "world": a stored fact
-             * @enum {string}
-             */
-            fact_type: "world" | "experience" | "observation";
-            source_trace_id: string | null;
-            /** @description Every trace whose lesson went into this memory (near-duplicates are merged) */
-            source_trace_ids: string[];
-            /** @description Runs this memory holds the lesson of: 1, plus one per merged near-duplicate */
-            evidence_count: number;
-            /**
-             * @description "active": retrieved; "invalid": invalidated (see invalid_reason); "expired": past expires_at. Only active memories are retrieved
-             * @enum {string}
-             */
-            state: "active" | "invalid" | "expired";
-            invalid_reason: string | null;
-            invalidated_at: string | null;
-            /** @description The key that invalidated it */
-            invalidated_by: components["schemas"]["ActorKeyInput"] | null;
-            expires_at: string | null;
-            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
-            use_count: number;
-            /** @description When that last happened */
-            last_used_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            updated_at: string;
-        };
-        AugmentedTaskInput: {
-            augmented_task: string;
-            memories: components["schemas"]["MemoryInput"][];
-        };
-        QValueChangeInput: {
-            /** @enum {string} */
-            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update";
-            /** Format: uuid */
-            memory_id: string;
-            /** @description The reviewed trace behind a Q-update or a merge */
-            trace_id: string | null;
-            q_before: number;
-            q_after: number;
-            reward: number | null;
-            alpha: number | null;
-            /** @description Who or what made the change: a key over the API, or the learning loop reviewing trace_id */
-            actor: {
-                /** @enum {string} */
-                type: "api_key" | "learning_loop";
-                key_id: string | null;
-                label: string | null;
-            };
-            /** @description edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source} */
-            detail: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
         };
         ProjectSummaryInput: {
             /** Format: uuid */
@@ -5982,6 +6368,268 @@ export interface components {
                 }[];
             };
         };
+        Message: {
+            role: string;
+        } & {
+            [key: string]: unknown;
+        };
+        TraceSubmission: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            trace_id: string;
+            /** @enum {string} */
+            ingest_status: "queued" | "processing" | "completed" | "failed";
+        };
+        KeyRef: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+        };
+        TraceJudgement: {
+            /** @enum {string} */
+            status: "queued" | "judging" | "judged" | "failed" | "skipped";
+            result: ("pass" | "fail") | null;
+            reason: string | null;
+            model: string | null;
+            judged_at: string | null;
+            attempts: number;
+            /** @description Why the last attempt failed (an LLM error or an unparseable verdict); never a made-up verdict */
+            error: string | null;
+        };
+        TraceLease: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            expires_at: string;
+        };
+        Trace: {
+            /** Format: uuid */
+            id: string;
+            task: string;
+            trajectory: components["schemas"]["Message"][];
+            final_response: string;
+            retrieved_memory_ids: string[];
+            /** @enum {string} */
+            review_status: "pending" | "reviewed";
+            /** @enum {string} */
+            ingest_status: "queued" | "processing" | "completed" | "failed";
+            ingest_attempts: number;
+            last_ingest_error: string | null;
+            model: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            review: {
+                /** @enum {string} */
+                result: "pass" | "fail";
+                feedback_text: string | null;
+                alpha: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-21T10:00:00.000Z
+                 */
+                created_at: string;
+                reviewer: components["schemas"]["KeyRef"] | null;
+                /**
+                 * @description `judge`: the server's LLM judge gave it (a human review may still replace it); `human`: a person or code over the API
+                 * @enum {string}
+                 */
+                source: "human" | "judge";
+                /** @description When this human review replaced the judge's verdict (the judge's Q-updates corrected); null otherwise */
+                overridden_at: string | null;
+            } | null;
+            created_memory_id: string | null;
+            reference_context: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            updated_at: string;
+            lease: components["schemas"]["TraceLease"] | null;
+            /** @description null when no judge was asked to review this trace */
+            judge: components["schemas"]["TraceJudgement"] | null;
+            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
+            redactions: {
+                [key: string]: number;
+            };
+        };
+        JudgeDisagreement: {
+            /** Format: uuid */
+            trace_id: string;
+            /** @description The trace's task (its first 500 characters) */
+            task: string;
+            /** @enum {string} */
+            judge_result: "pass" | "fail";
+            judge_reason: string | null;
+            /** @enum {string} */
+            human_result: "pass" | "fail";
+            human_feedback: string | null;
+            /** @description The key that gave the human review; null if unknown or deleted */
+            reviewer: components["schemas"]["KeyRef"] | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            judged_at: string;
+            reviewed_at: string | null;
+        };
+        JudgeAgreement: {
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            until: string;
+            /** @description Traces the judge gave a verdict in the window (by judged_at) */
+            judged: number;
+            /** @description Of those, traces whose review in force is a human one: the pairs compared */
+            with_human: number;
+            /** @description Pairs where judge and human agree / pairs; null without pairs */
+            agreement_rate: number | null;
+            /** @description Cohen's κ = (pₒ − pₑ)/(1 − pₑ); null without pairs or when pₑ = 1 (both gave one and the same verdict to every pair) */
+            kappa: number | null;
+            /** @description Of the judge's passes, the share the human passed too; null when the judge passed none */
+            precision: number | null;
+            /** @description Of the human's passes, the share the judge passed too; null when the human passed none */
+            recall: number | null;
+            /** @description 2·TP / (2·TP + FP + FN), pass being the positive class; null when neither passed any */
+            f1: number | null;
+            confusion: {
+                judge_pass_human_pass: number;
+                judge_pass_human_fail: number;
+                judge_fail_human_pass: number;
+                judge_fail_human_fail: number;
+            };
+            /** @description Pairs where the verdicts differ, newest human review first, at most 50 */
+            disagreements: components["schemas"]["JudgeDisagreement"][];
+        };
+        ActorKey: {
+            /** Format: uuid */
+            key_id: string;
+            label: string;
+        };
+        Memory: {
+            /** Format: uuid */
+            id: string;
+            task: string;
+            reflection: string;
+            q_value: number;
+            similarity: number;
+            score: number;
+            success: boolean | null;
+            summary: string;
+            key_mistake: string;
+            correct_action: string;
+            guidance: string;
+            applicable_tools: string[];
+            tools_used: string[];
+            metadata: {
+                [key: string]: unknown;
+            };
+            tags: string[];
+            /**
+             * @description "experience": a lesson from a run (the default); "world": a stored fact
+             * @enum {string}
+             */
+            fact_type: "world" | "experience" | "observation";
+            source_trace_id: string | null;
+            /** @description Every trace whose lesson went into this memory (near-duplicates are merged) */
+            source_trace_ids: string[];
+            /** @description Runs this memory holds the lesson of: 1, plus one per merged near-duplicate */
+            evidence_count: number;
+            /**
+             * @description "active": retrieved; "invalid": invalidated (see invalid_reason); "expired": past expires_at. Only active memories are retrieved
+             * @enum {string}
+             */
+            state: "active" | "invalid" | "expired";
+            invalid_reason: string | null;
+            invalidated_at: string | null;
+            /** @description The key that invalidated it */
+            invalidated_by: components["schemas"]["ActorKey"] | null;
+            expires_at: string | null;
+            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
+            use_count: number;
+            /** @description When that last happened */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            updated_at: string;
+        };
+        AugmentedTask: {
+            augmented_task: string;
+            memories: components["schemas"]["Memory"][];
+        };
+        QValueChange: {
+            /** @enum {string} */
+            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update" | "review_override" | "rewrite" | "detach";
+            /** Format: uuid */
+            memory_id: string;
+            /** @description The reviewed trace behind a Q-update, a merge, a review override, a rewrite or a detach */
+            trace_id: string | null;
+            q_before: number;
+            q_after: number;
+            reward: number | null;
+            alpha: number | null;
+            /** @description Who or what made the change: a key over the API, or the learning loop reviewing trace_id */
+            actor: {
+                /** @enum {string} */
+                type: "api_key" | "learning_loop";
+                key_id: string | null;
+                label: string | null;
+            };
+            /** @description q_update: {} for a human review, {review_source: "judge"} for the judge's, {review_source: "human", overridden: {reward, alpha, q_before, q_after}} where a human override replaced the judge's update (the figures shown are the corrected ones); edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source}; review_override: {trace_id, q_before, q_after, judge: {result, reward, alpha}, human: {result, reward, alpha}, later_updates} (reward and alpha are the human's; actor: the reviewer); rewrite: {reflection_before, success_before, success, source}; detach: {evidence_count, source_trace_ids} */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            created_at: string;
+        };
+        JudgeSettings: {
+            /** Format: uuid */
+            project_id: string;
+            slug: string;
+            /** @description Whether new unreviewed traces are judged */
+            enabled: boolean;
+            /** @description What the judge grades a run against (free text given to the LLM) */
+            rubric: string | null;
+            /** @description The judge's model; null = the server's REFLECT_LLM_MODEL */
+            model: string | null;
+            /** @description The learning rate of the judge's verdicts; null = 0.1 */
+            alpha: number | null;
+            /** @description Only traces whose metadata contains every pair are judged (PostgreSQL's jsonb @>); null = every unreviewed trace */
+            metadata_filter: {
+                [key: string]: unknown;
+            } | null;
+            /** @description What the judge uses now */
+            effective: {
+                model: string;
+                alpha: number;
+            };
+        };
         ApiKeyInfo: {
             /** Format: uuid */
             id: string;
@@ -6125,172 +6773,6 @@ export interface components {
             reembedded: number;
             /** @description Memories and directives whose id was taken here, given a new one */
             new_ids: number;
-        };
-        Message: {
-            role: string;
-        } & {
-            [key: string]: unknown;
-        };
-        TraceSubmission: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            trace_id: string;
-            /** @enum {string} */
-            ingest_status: "queued" | "processing" | "completed" | "failed";
-        };
-        KeyRef: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-        };
-        TraceLease: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            expires_at: string;
-        };
-        Trace: {
-            /** Format: uuid */
-            id: string;
-            task: string;
-            trajectory: components["schemas"]["Message"][];
-            final_response: string;
-            retrieved_memory_ids: string[];
-            /** @enum {string} */
-            review_status: "pending" | "reviewed";
-            /** @enum {string} */
-            ingest_status: "queued" | "processing" | "completed" | "failed";
-            ingest_attempts: number;
-            last_ingest_error: string | null;
-            model: string | null;
-            metadata: {
-                [key: string]: unknown;
-            };
-            review: {
-                /** @enum {string} */
-                result: "pass" | "fail";
-                feedback_text: string | null;
-                alpha: number;
-                /**
-                 * Format: date-time
-                 * @example 2026-11-21T10:00:00.000Z
-                 */
-                created_at: string;
-                reviewer: components["schemas"]["KeyRef"] | null;
-            } | null;
-            created_memory_id: string | null;
-            reference_context: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            updated_at: string;
-            lease: components["schemas"]["TraceLease"] | null;
-            /** @description Secrets replaced by `[REDACTED:<kind>]` before the trace was stored, counted by kind; {} when none (or REFLECT_REDACT_SECRETS=false) */
-            redactions: {
-                [key: string]: number;
-            };
-        };
-        ActorKey: {
-            /** Format: uuid */
-            key_id: string;
-            label: string;
-        };
-        Memory: {
-            /** Format: uuid */
-            id: string;
-            task: string;
-            reflection: string;
-            q_value: number;
-            similarity: number;
-            score: number;
-            success: boolean | null;
-            summary: string;
-            key_mistake: string;
-            correct_action: string;
-            guidance: string;
-            applicable_tools: string[];
-            tools_used: string[];
-            metadata: {
-                [key: string]: unknown;
-            };
-            tags: string[];
-            /**
-             * @description "experience": a lesson from a run (the default); "world": a stored fact
-             * @enum {string}
-             */
-            fact_type: "world" | "experience" | "observation";
-            source_trace_id: string | null;
-            /** @description Every trace whose lesson went into this memory (near-duplicates are merged) */
-            source_trace_ids: string[];
-            /** @description Runs this memory holds the lesson of: 1, plus one per merged near-duplicate */
-            evidence_count: number;
-            /**
-             * @description "active": retrieved; "invalid": invalidated (see invalid_reason); "expired": past expires_at. Only active memories are retrieved
-             * @enum {string}
-             */
-            state: "active" | "invalid" | "expired";
-            invalid_reason: string | null;
-            invalidated_at: string | null;
-            /** @description The key that invalidated it */
-            invalidated_by: components["schemas"]["ActorKey"] | null;
-            expires_at: string | null;
-            /** @description Times a reviewed run that retrieved this memory moved its Q-value */
-            use_count: number;
-            /** @description When that last happened */
-            last_used_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            updated_at: string;
-        };
-        AugmentedTask: {
-            augmented_task: string;
-            memories: components["schemas"]["Memory"][];
-        };
-        QValueChange: {
-            /** @enum {string} */
-            kind: "q_update" | "edit" | "invalidate" | "restore" | "merge" | "imported_q_update";
-            /** Format: uuid */
-            memory_id: string;
-            /** @description The reviewed trace behind a Q-update or a merge */
-            trace_id: string | null;
-            q_before: number;
-            q_after: number;
-            reward: number | null;
-            alpha: number | null;
-            /** @description Who or what made the change: a key over the API, or the learning loop reviewing trace_id */
-            actor: {
-                /** @enum {string} */
-                type: "api_key" | "learning_loop";
-                key_id: string | null;
-                label: string | null;
-            };
-            /** @description edit: {fields: {name: {from, to}}}; invalidate: {reason}; restore: {reason, invalidated_for}; merge: {evidence_count, reflection_before, source} */
-            detail: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @example 2026-11-21T10:00:00.000Z
-             */
-            created_at: string;
         };
         ProjectSummary: {
             /** Format: uuid */

@@ -4,6 +4,7 @@ import { api } from './api/endpoints.ts';
 import { keyPrefix, session } from './api/session.ts';
 import type { Project } from './api/types.ts';
 import { HindsightPage } from './pages/Hindsight.tsx';
+import { JudgePage } from './pages/Judge.tsx';
 import { KeysPage } from './pages/Keys.tsx';
 import { LlmCallsPage } from './pages/LlmCalls.tsx';
 import { MemoriesPage } from './pages/Memories.tsx';
@@ -20,6 +21,7 @@ const NAV = [
   ['/review', 'Review queue'],
   ['/traces', 'Traces'],
   ['/memories', 'Memories'],
+  ['/judge', 'Judge'],
   ['/skill', 'Skill'],
   ['/hindsight', 'Hindsight'],
   ['/llm-usage', 'LLM usage'],
@@ -95,6 +97,7 @@ function Shell({ signedInAs, project }: { signedInAs: string; project: string | 
           <Route path="/traces/:id" component={TracePage} />
           <Route path="/memories" component={MemoriesPage} />
           <Route path="/memories/:id" component={MemoryPage} />
+          <Route path="/judge" component={JudgePage} />
           <Route path="/skill" component={SkillPage} />
           <Route path="/hindsight" component={HindsightPage} />
           <Route path="/llm-usage" component={LlmCallsPage} />

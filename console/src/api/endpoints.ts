@@ -21,8 +21,11 @@ type BulkReviewBody = paths['/v1/traces/bulk-review']['post']['requestBody']['co
 /** The trace list's filters: the server's own, as the bulk review's `filter` declares them. */
 export type TraceFilter = Extract<BulkReviewBody, { filter: unknown }>['filter'];
 
-/** The Hindsight side addresses the project as a bank: its slug. */
+/** The Hindsight side addresses the project as a bank: its slug; /v1/projects/{project}/… paths too. */
 const bank = () => ({ bank_id: session.project() ?? 'default' });
+const project = () => ({ path: { project: session.project() ?? 'default' } });
+
+type JudgeSettingsBody = paths['/v1/projects/{project}/judge']['patch']['requestBody']['content']['application/json'];
 const id = (value: string) => ({ path: { id: value } });
 
 export const api = {
@@ -68,6 +71,13 @@ export const api = {
   skillVersions: async () => (await call(reflect().api.GET('/v1/skill/versions'))).data,
   /** Builds (or refines into) a new version in the background; the answer is the version to poll. */
   buildSkill: async (instructions: string | null) => (await call(reflect().api.POST('/v1/skill', { body: { instructions } }))).data,
+
+  /** The project's judge: its settings (PATCH: null returns one to the default) and its agreement with people. */
+  judgeSettings: async () => (await call(reflect().api.GET('/v1/projects/{project}/judge', { params: project() }))).data,
+  updateJudgeSettings: async (body: JudgeSettingsBody) =>
+    (await call(reflect().api.PATCH('/v1/projects/{project}/judge', { params: project(), body }))).data,
+  judgeAgreement: async (window: { since?: string; until?: string } = {}) =>
+    (await call(reflect().api.GET('/v1/projects/{project}/judge/agreement', { params: { ...project(), query: window } }))).data,
 
   keys: async () => (await call(reflect().api.GET('/v1/api-keys'))).data,
   createKey: async (body: { label: string; scopes: ('memories:read' | 'memories:write' | 'traces:read' | 'traces:write' | 'keys:manage')[]; environment: 'live' | 'test' }) =>

@@ -16,3 +16,5 @@ export type ReflectAnswer = Schemas['ReflectResponse'];
 export type Stats = Schemas['ProjectStats'];
 export type LlmCall = Schemas['LlmCall'];
 export type BulkReviewResult = Schemas['BulkReviewResult'];
+export type JudgeSettings = Schemas['JudgeSettings'];
+export type JudgeAgreement = Schemas['JudgeAgreement'];

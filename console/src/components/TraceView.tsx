@@ -61,7 +61,11 @@ function TraceFacts({ trace, onChange }: { trace: Trace; onChange?: (t: Trace) =
           <>
             <dt>Reviewed by</dt>
             <dd class="reviewer">
-              {trace.review.reviewer ? (
+              {trace.review.source === 'judge' ? (
+                <>
+                  <Badge value="judge" /> the server's judge{trace.judge?.model ? <> ({trace.judge.model})</> : null}
+                </>
+              ) : trace.review.reviewer ? (
                 <>
                   {trace.review.reviewer.label} <code class="muted">{short(trace.review.reviewer.key_id)}</code>
                 </>
@@ -69,6 +73,12 @@ function TraceFacts({ trace, onChange }: { trace: Trace; onChange?: (t: Trace) =
                 <span class="muted">unknown (sent with the trace or by an older server)</span>
               )}{' '}
               · <Time iso={trace.review.created_at} />
+              {trace.review.overridden_at ? (
+                <span class="overridden">
+                  {' '}
+                  · <Badge value="overrode the judge" kind="override" /> <Time iso={trace.review.overridden_at} />
+                </span>
+              ) : null}
             </dd>
             {trace.review.feedback_text ? (
               <>
@@ -88,6 +98,7 @@ function TraceFacts({ trace, onChange }: { trace: Trace; onChange?: (t: Trace) =
             </dd>
           </>
         ) : null}
+        {trace.judge ? <JudgeFacts trace={trace} onRetry={retry} /> : null}
         <dt>Ingest</dt>
         <dd>
           <Badge value={trace.ingest_status} /> <span class="muted">{trace.ingest_attempts} attempt(s)</span>
@@ -129,6 +140,49 @@ function TraceFacts({ trace, onChange }: { trace: Trace; onChange?: (t: Trace) =
         </>
       ) : null}
     </div>
+  );
+}
+
+/** The judge's own work: its verdict and reason stay here after a person overrides it. */
+function JudgeFacts({ trace, onRetry }: { trace: Trace; onRetry: () => void }) {
+  const judge = trace.judge!;
+  return (
+    <>
+      <dt>Judge</dt>
+      <dd class="judge-facts">
+        <Badge value={judge.status} kind={judge.status === 'judged' ? 'completed' : judge.status} /> {judge.result ? <Badge value={judge.result} /> : null}{' '}
+        <span class="muted">
+          {judge.model ?? ''} {judge.attempts} attempt(s)
+        </span>
+        {judge.status === 'failed' && !trace.review ? (
+          <button type="button" class="small" onClick={onRetry}>
+            Judge again
+          </button>
+        ) : null}
+      </dd>
+      {judge.reason ? (
+        <>
+          <dt>Judge's reason</dt>
+          <dd class="judge-reason">
+            <Folded text={judge.reason} />
+          </dd>
+        </>
+      ) : null}
+      {judge.judged_at ? (
+        <>
+          <dt>Judged</dt>
+          <dd>
+            <Time iso={judge.judged_at} />
+          </dd>
+        </>
+      ) : null}
+      {judge.error ? (
+        <>
+          <dt>Judge error</dt>
+          <dd class="error-text">{judge.error}</dd>
+        </>
+      ) : null}
+    </>
   );
 }
 

@@ -1,5 +1,6 @@
 import { api } from '../api/endpoints.ts';
 import { Chart, daySeconds } from '../components/Chart.tsx';
+import { AgreementPanel } from '../components/JudgeAgreement.tsx';
 import { useAsync } from '../components/useAsync.ts';
 import { Empty, ErrorBox, Loading, percent } from '../components/ui.tsx';
 
@@ -28,6 +29,12 @@ export function OverviewPage() {
           Send your agent's runs with <code>POST /v1/traces</code> (or the SDK's <code>create_trace</code>); they appear here and in the review queue.
         </Empty>
       ) : null}
+      <section class="card judge-agreement" aria-label="The judge's agreement with people">
+        <h2>
+          The judge against people, last 30 days <a href="/judge" class="small">settings</a>
+        </h2>
+        <AgreementPanel compactWhenEmpty />
+      </section>
       <div class="charts">
         <Chart
           title="Reviews per day"

@@ -122,6 +122,9 @@ export function ReviewPage() {
         <button type="button" class="secondary small" onClick={() => setHelp(!help)}>
           Keys (?)
         </button>
+        <a class="judge-link small" href="/traces?review_source=judge">
+          Traces the judge reviewed: confirm or override →
+        </a>
       </div>
       {help ? <KeyHelp onClose={() => setHelp(false)} /> : null}
       {done ? (

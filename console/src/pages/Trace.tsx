@@ -1,10 +1,12 @@
 import { api } from '../api/endpoints.ts';
+import { JudgeOverride } from '../components/JudgeOverride.tsx';
 import { TraceView } from '../components/TraceView.tsx';
 import { useAsync } from '../components/useAsync.ts';
 import { ErrorBox, Loading } from '../components/ui.tsx';
 
 export function TracePage({ id }: { id: string }) {
   const trace = useAsync(() => api.trace(id), [id]);
+  const t = trace.data;
   return (
     <section>
       <p class="crumbs">
@@ -12,7 +14,8 @@ export function TracePage({ id }: { id: string }) {
       </p>
       <h1>Trace</h1>
       <ErrorBox error={trace.error} what="Could not load the trace" />
-      {trace.data ? <TraceView trace={trace.data} onChange={trace.set} /> : trace.loading ? <Loading /> : null}
+      {t?.review?.source === 'judge' ? <JudgeOverride key={t.id} trace={t} onChange={trace.set} /> : null}
+      {t ? <TraceView trace={t} onChange={trace.set} /> : trace.loading ? <Loading /> : null}
     </section>
   );
 }

@@ -1,15 +1,26 @@
 import { useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 import { api, type TraceFilter } from '../api/endpoints.ts';
 import type { BulkReviewResult, ReviewResult } from '../api/types.ts';
 import { useAsync } from '../components/useAsync.ts';
 import { Badge, Empty, ErrorBox, Loading, short, Time } from '../components/ui.tsx';
 
 const PAGE = 50;
+const JUDGE_STATUSES = ['queued', 'judging', 'judged', 'failed', 'skipped'] as const;
+/** The filters a link may set in the URL (?review_source=judge); anything else there is ignored. */
+const LINKABLE = ['review_status', 'review_source', 'judge_status', 'ingest_status'] as const;
+
+function fromQuery(query: Record<string, string>): TraceFilter {
+  return Object.fromEntries(LINKABLE.filter((k) => query[k]).map((k) => [k, query[k]])) as TraceFilter;
+}
 
 /** Trace table: filters, newest first, cursor pages, selection and bulk review. */
 export function TracesPage() {
-  const [draft, setDraft] = useState<TraceFilter>({});
-  const [filter, setFilter] = useState<TraceFilter>({});
+  // Links may open the list filtered (the overview's "judge's verdicts no person has checked").
+  const { query } = useLocation();
+  const initial = fromQuery(query);
+  const [draft, setDraft] = useState<TraceFilter>(initial);
+  const [filter, setFilter] = useState<TraceFilter>(initial);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   // Bumped by Apply, so applying the same filters again reloads (e.g. to see reviews processed).
@@ -75,6 +86,25 @@ export function TracesPage() {
             <option value="">any</option>
             <option value="pending">pending</option>
             <option value="reviewed">reviewed</option>
+          </select>
+        </label>
+        <label>
+          Reviewed by
+          <select {...field('review_source')}>
+            <option value="">anyone</option>
+            <option value="human">a person</option>
+            <option value="judge">the judge</option>
+          </select>
+        </label>
+        <label>
+          Judge
+          <select {...field('judge_status')}>
+            <option value="">any</option>
+            {JUDGE_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -185,6 +215,8 @@ export function TracesPage() {
                   </td>
                   <td>
                     <Badge value={t.review_status} /> {t.review ? <Badge value={t.review.result} /> : null}
+                    {t.review?.source === 'judge' ? <Badge value="judge" /> : null}
+                    {t.review?.overridden_at ? <Badge value="overrode the judge" kind="override" /> : null}
                   </td>
                   <td>
                     <Badge value={t.ingest_status} />
