@@ -76,7 +76,8 @@ function TraceFacts({ trace, onChange }: { trace: Trace; onChange?: (t: Trace) =
               {trace.review.overridden_at ? (
                 <span class="overridden">
                   {' '}
-                  · <Badge value="overrode the judge" kind="override" /> <Time iso={trace.review.overridden_at} />
+                  · <Badge value={trace.judge?.result === trace.review.result ? 'confirmed the judge' : 'overrode the judge'} kind="override" />{' '}
+                  <Time iso={trace.review.overridden_at} />
                 </span>
               ) : null}
             </dd>

@@ -216,7 +216,7 @@ export function TracesPage() {
                   <td>
                     <Badge value={t.review_status} /> {t.review ? <Badge value={t.review.result} /> : null}
                     {t.review?.source === 'judge' ? <Badge value="judge" /> : null}
-                    {t.review?.overridden_at ? <Badge value="overrode the judge" kind="override" /> : null}
+                    {t.review?.overridden_at ? <Badge value={t.judge?.result === t.review.result ? 'confirmed the judge' : 'overrode the judge'} kind="override" /> : null}
                   </td>
                   <td>
                     <Badge value={t.ingest_status} />
