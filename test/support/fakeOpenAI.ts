@@ -27,7 +27,9 @@ export type ScriptedReply =
   | { hang: true }
   | { garbage: string }
   /** A 200 whose body is not a chat completion, e.g. a proxy's HTML page (content type defaults to text/html). */
-  | { rawBody: string; contentType?: string };
+  | { rawBody: string; contentType?: string }
+  /** `reply`, sent once `release` settles: a call the test holds in flight as long as it needs. */
+  | { release: Promise<unknown>; reply: ScriptedReply };
 
 export type ReplyScript = ScriptedReply | ((body: ChatRequestBody) => ScriptedReply);
 
@@ -119,7 +121,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const chatBody = (body ?? {}) as ChatRequestBody;
       if (fake.latencyMs > 0) await sleep(fake.latencyMs);
       const next = isJudgeRequest(chatBody) ? (judgeQueue.shift() ?? judge) : (queue.shift() ?? chat);
-      const reply = typeof next === 'function' ? next(chatBody) : next;
+      let reply = typeof next === 'function' ? next(chatBody) : next;
+      while ('release' in reply) {
+        const held: ScriptedReply = reply.reply;
+        await reply.release;
+        reply = held;
+      }
       return sendChatReply(res, chatBody, reply, ++completionCount);
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
@@ -140,7 +147,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     reply: ScriptedReply,
     count: number,
   ): void {
-    if ('hang' in reply) return;
+    if ('hang' in reply || 'release' in reply) return;
     if ('rawBody' in reply) {
       res.writeHead(200, { 'content-type': reply.contentType ?? 'text/html; charset=utf-8' });
       res.end(reply.rawBody);
