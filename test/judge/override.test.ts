@@ -21,7 +21,7 @@ const reflectionsOf = (f: LoopFixture, task: string) =>
 
 describe.each(transports())('human override of the judge ($transport)', ({ transport }) => {
   // Q_LEARNING_ALPHA 0.2: an override without alpha (and a trace without one) uses it.
-  const f = useLoopApp(transport, { env: { Q_LEARNING_ALPHA: '0.2' }, database });
+  const f = useLoopApp(transport, { env: { Q_LEARNING_ALPHA: '0.2', REFLECT_WORKER_CONCURRENCY: '4' }, database });
   let n = 0;
   async function project(alpha = 0.1): Promise<string> {
     const slug = `override-${transport}-${++n}`;
@@ -185,6 +185,51 @@ describe.each(transports())('human override of the judge ($transport)', ({ trans
       expectQ(await qOf(f, m), 0.25);
     } finally {
       f.fake.latencyMs = 0;
+    }
+  });
+
+  it('an override racing later reviews of the same memories: each chain, in the order the database applied it, replays to the memory’s Q', async () => {
+    const p = await project(0.1);
+    const m1 = await createMemory(f, uniqueTask('Busy A'), p);
+    const m2 = await createMemory(f, uniqueTask('Busy B'), p);
+    const judged = await judgedTrace(f, p, { task: judgedTask('Busy', 'fail'), retrieved_memory_ids: [m1, m2] });
+    const reviews = [
+      { result: 'pass', alpha: 0.15 },
+      { result: 'fail', alpha: 0.45 },
+      { result: 'pass', alpha: 0.25 },
+      { result: 'pass', alpha: 0.35 },
+      { result: 'fail', alpha: 0.05 },
+      { result: 'pass', alpha: 0.55 },
+    ];
+    const pending: string[] = [];
+    for (let i = 0; i < reviews.length; i++) {
+      const retrieved = i % 2 === 0 ? [m1, m2] : [m2, m1];
+      pending.push((await submit(f, { task: uniqueTask(`Busy later ${i}`), trajectory: [{ role: 'assistant', content: `${i}` }], retrieved_memory_ids: retrieved }, p)).id);
+    }
+    f.fake.latencyMs = 20;
+    try {
+      const half = reviews.length / 2;
+      // Half the reviews are applied before the override can be, half race it.
+      const early = await Promise.all(pending.slice(0, half).map((id, i) => postReview(f, id, p, reviews[i]!)));
+      const [override, ...late] = await Promise.all([
+        postReview(f, judged.id, p, { result: 'pass', alpha: 0.7 }),
+        ...pending.slice(half).map((id, i) => postReview(f, id, p, reviews[half + i]!)),
+      ]);
+      expect([...early, override!, ...late].map((r) => r.statusCode)).toEqual(Array(reviews.length + 1).fill(200));
+      await settled(f);
+    } finally {
+      f.fake.latencyMs = 0;
+    }
+    const expected = new Map<string, { reward: number; alpha: number }>([
+      [judged.id, { reward: 1, alpha: 0.7 }],
+      ...pending.map((id, i) => [id, { reward: reviews[i]!.result === 'pass' ? 1 : 0, alpha: reviews[i]!.alpha }] as const),
+    ]);
+    for (const m of [m1, m2]) {
+      const chain = await expectConsistentChain(f, m);
+      expect(chain).toHaveLength(reviews.length + 1);
+      expect(chain[0]!.trace_id).toBe(judged.id);
+      for (const row of chain) expect({ reward: row.reward, alpha: row.alpha }).toEqual(expected.get(row.trace_id));
+      expectQ(await qOf(f, m), replayOf(chain.map((row) => expected.get(row.trace_id)!)));
     }
   });
 
