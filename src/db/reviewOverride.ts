@@ -95,11 +95,17 @@ export async function lockMemoriesUpdatedBy(tx: Executor, traceId: string): Prom
   return rows.map((r) => ({ id: r.id, qValue: Number(r.q_value) }));
 }
 
-/** A memory's Q-updates in the order they were applied. Read under the memory's lock, so no update can slip in. */
-export async function qChainOf(tx: Executor, memoryId: string): Promise<QChainRow[]> {
+/**
+ * A memory's Q-updates from the trace's one on, in the order they were applied (the earlier ones
+ * are not changed by the correction). Read under the memory's lock, so no update can slip in.
+ */
+export async function qChainFrom(tx: Executor, memoryId: string, traceId: string): Promise<QChainRow[]> {
   const { rows } = await tx.execute<Record<string, unknown>>(sql`
-    SELECT id, trace_id, q_before, q_after, reward, alpha FROM q_value_updates
-    WHERE memory_id = ${memoryId} ORDER BY created_at, id
+    SELECT u.id, u.trace_id, u.q_before, u.q_after, u.reward, u.alpha
+    FROM q_value_updates u
+    JOIN q_value_updates k ON k.memory_id = u.memory_id AND k.trace_id = ${traceId}
+    WHERE u.memory_id = ${memoryId} AND (u.created_at, u.id) >= (k.created_at, k.id)
+    ORDER BY u.created_at, u.id
   `);
   return rows.map((r) => ({
     id: r.id as string,

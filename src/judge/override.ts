@@ -2,7 +2,7 @@ import type { Db } from '../db/client.js';
 import {
   lockMemoriesUpdatedBy,
   lockTraceForOverride,
-  qChainOf,
+  qChainFrom,
   replaceWithHumanReview,
   writeCorrectedChain,
   type HumanReview,
@@ -62,8 +62,8 @@ export async function overrideJudgeReview(db: Db, projectId: string, traceId: st
     const human = { reward: rewardOf(review.result), alpha: review.alpha };
     const corrections: MemoryCorrection[] = [];
     for (const memory of await lockMemoriesUpdatedBy(tx, traceId)) {
-      const chain = await qChainOf(tx, memory.id);
-      const k = chain.findIndex((row) => row.traceId === traceId);
+      const chain = await qChainFrom(tx, memory.id, traceId);
+      const k = chain.findIndex((row) => row.traceId === traceId); // 0: the chain starts at the judge's update
       if (k < 0) continue;
       const judged = chain[k]!;
       const replayed = replayFrom(chain, k, human);
