@@ -5,9 +5,10 @@
  * reviewed pass/fail, a model and metadata), 2 000 memories and N/2 LLM call records, on the
  * embedded engine in a temporary folder. Then the server time per request (app.inject, so no
  * socket) of what the console asks most: the trace table's first page, a deep page (the cursor
- * of the ~N/2-th trace), the first page with a filter, and the overview's statistics; GET /health
+ * of the ~N/2-th trace), the first page with a filter, the overview's statistics and the judge's
+ * agreement (half the reviewed traces judged, a fifth of those against the person); GET /health
  * alongside, as the pace of the machine in the same run (a shared machine's load shows there).
- * Targets: list ≤ 20 ms p50, stats ≤ 100 ms p50. Besides the wall time, the process's CPU time per request
+ * Targets: list ≤ 20 ms p50, stats and agreement ≤ 100 ms p50. Besides the wall time, the process's CPU time per request
  * (all threads): on a loaded machine the wall time measures the load, the CPU time the work.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +79,14 @@ try {
      FROM generate_series(1, $2::int) g`,
     [projectId, TRACES / 2],
   );
+  // The judge's agreement: about half of the reviewed traces were judged before a person reviewed them, one verdict in five against the person's.
+  await pool.query(
+    `UPDATE traces SET review_source = 'human', judge_status = 'judged', judged_at = reviewed_at - interval '1 minute', judge_attempts = 1,
+            judge_reason = 'bench verdict', judge_model = 'model-1',
+            judge_result = CASE WHEN abs(hashtext(id::text)) % 5 = 0 THEN (CASE review_result WHEN 'pass' THEN 'fail' ELSE 'pass' END) ELSE review_result END
+     WHERE project_id = $1 AND review_result IS NOT NULL AND abs(hashtext(id::text)) % 2 = 0`,
+    [projectId],
+  );
   // The embedded engine has no autovacuum: without statistics the planner guesses.
   if (!args['no-analyze']) await pool.query('ANALYZE traces; ANALYZE memories; ANALYZE llm_calls');
   progress(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
@@ -113,6 +122,7 @@ try {
     ['trace list, first page with trajectories', '/v1/traces?limit=50', TARGETS.listP50, 50],
     ['trace list, filtered (pending, model, metadata)', '/v1/traces?limit=50&include_trajectory=false&review_status=pending&model=model-1&metadata_key=env&metadata_value=prod', TARGETS.listP50, 50],
     ['stats (days=30)', '/v1/stats?days=30', TARGETS.statsP50, undefined],
+    ["judge agreement (the overview's: 30 days)", '/v1/projects/bench/judge/agreement', TARGETS.statsP50, undefined],
   ];
   log(`# Console server side: ${TRACES} traces in one project${args['no-analyze'] ? ' (never analyzed)' : ''}, ${REQUESTS} requests each (app.inject), load ${loadAverage()}`);
   log();

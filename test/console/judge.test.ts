@@ -132,6 +132,12 @@ describe('console: the judge, its overrides and how far it agrees with people', 
     await rows.first().locator('a').click();
     await page.waitForURL(`**/traces/${ids.refund}`);
     await page.waitForSelector('.trace-view');
+
+    // The Judge page shows the figures too, over a window of choice (all of these are recent).
+    await page.click('nav.sidebar >> text=Judge');
+    await page.selectOption('#agreement-days', '7');
+    await expect.poll(() => value('pairs')).toBe('3');
+    await expect(value('kappa')).resolves.toBe('0.40');
     expect(errors).toEqual([]);
   });
 

@@ -7,12 +7,12 @@ import { Badge, ErrorBox, Loading, percent, Time } from './ui.tsx';
 const figure = (value: number | null, digits = 2) => (value === null ? '—' : value.toFixed(digits));
 
 /**
- * How far the judge agrees with people over the last 30 days (GET …/judge/agreement): the figures,
+ * How far the judge agrees with people over the last `days` days (GET …/judge/agreement): the figures,
  * the confusion matrix, and the disagreements, each linking to its trace. A key that may not read
  * the project's settings (no memories:read) sees a short note instead.
  */
-export function AgreementPanel({ compactWhenEmpty = false }: { compactWhenEmpty?: boolean }) {
-  const agreement = useAsync(() => api.judgeAgreement(), []);
+export function AgreementPanel({ days = 30, compactWhenEmpty = false }: { days?: number; compactWhenEmpty?: boolean }) {
+  const agreement = useAsync(() => api.judgeAgreement({ since: new Date(Date.now() - days * 86_400_000).toISOString() }), [days]);
   if (agreement.error instanceof ApiError && agreement.error.status === 403) return <p class="muted small">This key may not read the judge's figures (memories:read).</p>;
   if (agreement.error) return <ErrorBox error={agreement.error} what="Could not load the judge's agreement" />;
   const a = agreement.data;
@@ -20,7 +20,7 @@ export function AgreementPanel({ compactWhenEmpty = false }: { compactWhenEmpty?
   if (a.judged === 0 && a.with_human === 0) {
     return (
       <p class="muted judge-empty">
-        The judge gave no verdict in the last 30 days. {compactWhenEmpty ? <a href="/judge">Set up the judge</a> : 'Switch it on above; its verdicts appear here.'}
+        The judge gave no verdict in the last {days} days. {compactWhenEmpty ? <a href="/judge">Set up the judge</a> : 'Switch it on above; its verdicts appear here.'}
       </p>
     );
   }

@@ -48,6 +48,7 @@ export function JudgePage() {
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const [days, setDays] = useState(30);
   useEffect(() => {
     if (settings.data) setDraft(draftOf(settings.data));
   }, [settings.data]);
@@ -146,8 +147,17 @@ export function JudgePage() {
           </button>
         </div>
       </form>
-      <h2>How far it can be trusted (last 30 days)</h2>
-      <AgreementPanel />
+      <div class="row">
+        <h2>How far it can be trusted</h2>
+        <select aria-label="Window" id="agreement-days" value={days} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
+          {[7, 30, 90, 365].map((d) => (
+            <option key={d} value={d}>
+              last {d} days
+            </option>
+          ))}
+        </select>
+      </div>
+      <AgreementPanel days={days} />
     </section>
   );
 }
