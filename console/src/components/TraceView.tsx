@@ -153,7 +153,8 @@ function JudgeFacts({ trace, onRetry }: { trace: Trace; onRetry: () => void }) {
       <dd class="judge-facts">
         <Badge value={judge.status} kind={judge.status === 'judged' ? 'completed' : judge.status} /> {judge.result ? <Badge value={judge.result} /> : null}{' '}
         <span class="muted">
-          {judge.model ?? ''} {judge.attempts} attempt(s)
+          {judge.model ? `${judge.model} · ` : ''}
+          {judge.attempts} attempt(s)
         </span>
         {judge.status === 'failed' && !trace.review ? (
           <button type="button" class="small" onClick={onRetry}>

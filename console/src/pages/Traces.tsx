@@ -222,7 +222,7 @@ export function TracesPage() {
                     <Badge value={t.ingest_status} />
                   </td>
                   <td>{t.model ?? <span class="muted">—</span>}</td>
-                  <td>{t.review?.reviewer?.label ?? <span class="muted">—</span>}</td>
+                  <td>{t.review?.source === 'judge' ? <span class="muted">the judge</span> : (t.review?.reviewer?.label ?? <span class="muted">—</span>)}</td>
                   <td>
                     <Time iso={t.created_at} />
                   </td>
