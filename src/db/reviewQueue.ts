@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { notLeasedByOther, redactionsPlus } from './traces.js';
+import { humanReviewRound, notLeasedByOther, redactionsPlus } from './traces.js';
 import { traces, type TraceRow } from './schema.js';
 
 /**
@@ -90,6 +90,7 @@ export async function attachReviews(
       leaseExpiresAt: null,
       ingestStatus: 'queued',
       ingestAttempts: 0,
+      ...humanReviewRound(),
       updatedAt: sql`now()`,
     })
     .where(

@@ -38,6 +38,19 @@ export function notLeasedByOther(keyId: string): SQL {
 }
 
 /**
+ * What a human review of an unreviewed trace sets besides the review: its source, and a new
+ * round, so its job id differs from a judge job still queued or running for the trace (that job
+ * then writes no review); a judge not started yet has nothing left to do.
+ */
+export function humanReviewRound() {
+  return {
+    reviewSource: 'human' as const,
+    ingestRound: sql`${traces.ingestRound} + 1`,
+    judgeStatus: sql`CASE WHEN ${traces.judgeStatus} = 'queued' THEN 'skipped' ELSE ${traces.judgeStatus} END`,
+  };
+}
+
+/**
  * Attaches a deferred review, once: a trace that already has one, or that another key has
  * leased in the review queue, is left as it is. The review ends any lease.
  */
@@ -56,15 +69,11 @@ export async function attachReview(
       reviewAlpha: review.alpha,
       reviewedAt: sql`now()`,
       reviewedByKeyId: review.reviewerKeyId,
-      reviewSource: 'human',
       leaseKeyId: null,
       leaseExpiresAt: null,
       ingestStatus: 'queued',
       ingestAttempts: 0,
-      // A new round, so its job id differs from a judge job still queued or running for this trace;
-      // a judge not started yet has nothing left to do.
-      ingestRound: sql`${traces.ingestRound} + 1`,
-      judgeStatus: sql`CASE WHEN ${traces.judgeStatus} = 'queued' THEN 'skipped' ELSE ${traces.judgeStatus} END`,
+      ...humanReviewRound(),
       updatedAt: sql`now()`,
     })
     .where(and(eq(traces.id, id), eq(traces.projectId, projectId), isNull(traces.reviewResult), notLeasedByOther(review.reviewerKeyId)))

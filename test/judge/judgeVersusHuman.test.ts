@@ -54,17 +54,32 @@ describe('a human review that lands while the judge is at work', () => {
     expect(judgeRequestsAbout(f, task)).toHaveLength(1);
   });
 
-  it('skips the judge of a trace still waiting in the queue; the human review gets a job of its own', async () => {
+  it('skips the judge of a trace still waiting in the queue; the human review (single or bulk) gets a job of its own', async () => {
     const busy = uniqueTask('Keeps the worker busy');
     const waiting = uniqueTask('Waits for the judge');
+    const bulk = uniqueTask('Waits too, reviewed in bulk');
     const release = heldVerdict('pass', 'Fine.');
     const first = await submit(f, run(busy), project);
     await eventually(async () => (judgeRequestsAbout(f, busy).length === 1 ? true : undefined));
     const second = await submit(f, run(waiting), project);
+    const third = await submit(f, run(bulk), project);
     await traceWhen(f, second.id, project, (t) => t.judge?.status === 'queued');
 
     await humanReview(second.id, 'fail', 'Not what was asked.');
+    const bulkReview = await f.t.call(f.key, {
+      method: 'POST',
+      url: '/v1/traces/bulk-review',
+      project,
+      payload: { result: 'pass', trace_ids: [third.id] },
+    });
+    expect(bulkReview.statusCode, bulkReview.body).toBe(200);
+    expect(bulkReview.json()).toMatchObject({ queued: 1 });
     release();
+    const bulkDone = await traceWhen(f, third.id, project, (t) => t.review_status === 'reviewed');
+    expect(bulkDone.judge).toMatchObject({ status: 'skipped' });
+    expect(judgeRequestsAbout(f, bulk)).toHaveLength(0);
+    const humans = await f.t.call(f.key, { method: 'GET', url: '/v1/traces?review_source=human', project });
+    expect((humans.json() as Array<{ id: string }>).map((t) => t.id)).toEqual(expect.arrayContaining([second.id, third.id]));
     const done = await traceWhen(f, second.id, project, (t) => t.review_status === 'reviewed');
     expect(done.review).toMatchObject({ source: 'human', result: 'fail' });
     expect(done.judge).toMatchObject({ status: 'skipped', result: null, attempts: 0 });
