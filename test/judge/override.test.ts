@@ -37,6 +37,7 @@ describe.each(transports())('human override of the judge ($transport)', ({ trans
     const later = await submit(f, { task: uniqueTask('Later run'), trajectory: [{ role: 'assistant', content: 'x' }], retrieved_memory_ids: [m], review_result: 'fail', alpha: 0.3 }, p);
     await traceWhen(f, later.id, p, (t) => t.review_status === 'reviewed');
     const memoryBefore = await getMemory(f, judged.created_memory_id!, p);
+    expect((await historyOf(f, m, p)).map((h) => h.detail)).toEqual([{ review_source: 'judge' }, {}]);
     const reflections = reflectionsOf(f, judged.task).length;
 
     const res = await postReview(f, judged.id, p, { result: 'pass', alpha: 0.5, feedback_text: 'Right answer.' });
@@ -231,6 +232,27 @@ describe.each(transports())('human override of the judge ($transport)', ({ trans
       for (const row of chain) expect({ reward: row.reward, alpha: row.alpha }).toEqual(expected.get(row.trace_id));
       expectQ(await qOf(f, m), replayOf(chain.map((row) => expected.get(row.trace_id)!)));
     }
+  });
+
+  it('the judge’s review failed to apply (ingest failed): the override replaces it and the human review is applied instead', async () => {
+    const p = await project(0.1);
+    const m = await createMemory(f, uniqueTask('Unapplied lesson'), p);
+    await settled(f);
+    f.fake.enqueue({ status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error' } } });
+    const sent = await submit(f, { task: judgedTask('Unapplied', 'pass'), trajectory: [{ role: 'assistant', content: 'x' }], retrieved_memory_ids: [m] }, p);
+    const failed = await traceWhen(f, sent.id, p, (t) => t.ingest_status === 'failed');
+    expect(failed).toMatchObject({ review_status: 'pending', review: { source: 'judge', result: 'pass' } });
+    expectQ(await qOf(f, m), 0.5);
+
+    const res = await postReview(f, sent.id, p, { result: 'fail', alpha: 0.5 });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ ingest_status: 'queued', review: { source: 'human', result: 'fail' } });
+    const done = await traceWhen(f, sent.id, p, (t) => t.review_status === 'reviewed');
+    expect(done).toMatchObject({ ingest_status: 'completed', last_ingest_error: null });
+    expect(await getMemory(f, done.created_memory_id!, p)).toMatchObject({ success: false });
+    const chain = await expectConsistentChain(f, m);
+    expect(chain.map((r) => [r.trace_id, r.reward, r.alpha, r.review_source, r.overridden])).toEqual([[sent.id, 0, 0.5, 'human', null]]);
+    expect(await eventsOf(f, m)).toEqual([]);
   });
 
   it('a human review of a human-reviewed trace stays 409, and so does a third review after an override', async () => {
