@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
-import { startFakeOpenAI, type FakeOpenAI } from './fakeOpenAI.js';
+import { JUDGE_PROMPT_START } from '../../src/judge/judgePrompt.js';
+import { eventually } from './app.js';
+import { judgeVerdict, startFakeOpenAI, type FakeOpenAI } from './fakeOpenAI.js';
 
 describe('fake OpenAI server', () => {
   let fake: FakeOpenAI;
@@ -27,6 +29,37 @@ describe('fake OpenAI server', () => {
     expect(reflection.reflection).toContain('sort a list');
     expect(reflection.summary).toBe('Failed: sort a list');
     expect(fallback.usage?.total_tokens).toBeGreaterThan(0);
+  });
+
+  it("answers the server's judge from its own queue, then with the default verdict", async () => {
+    const judge = (task: string) =>
+      client.chat.completions.create({
+        model: 'fake-model',
+        messages: [
+          { role: 'system', content: `${JUDGE_PROMPT_START}: …` },
+          { role: 'user', content: `<task>\n${task}\n</task>` },
+        ],
+      });
+    fake.enqueue({ content: 'for the reflection' });
+    fake.enqueueJudge(judgeVerdict('fail', 'scripted'));
+    expect(JSON.parse((await judge('anything')).choices[0]?.message.content ?? '')).toEqual({ verdict: 'fail', reason: 'scripted' });
+    expect(JSON.parse((await judge('this should fail')).choices[0]?.message.content ?? '').verdict).toBe('fail');
+    expect(JSON.parse((await judge('sort a list')).choices[0]?.message.content ?? '').verdict).toBe('pass');
+    expect((await ask('a')).choices[0]?.message.content).toBe('for the reflection');
+  });
+
+  it('holds a reply until the test releases it', async () => {
+    let release!: () => void;
+    fake.enqueue({ release: new Promise<void>((resolve) => (release = resolve)), reply: { content: 'released' } });
+    let answered = false;
+    const pending = ask('wait').then((r) => {
+      answered = true;
+      return r;
+    });
+    await eventually(async () => (fake.requests.length === 1 ? true : undefined));
+    expect(answered).toBe(false);
+    release();
+    expect((await pending).choices[0]?.message.content).toBe('released');
   });
 
   it('records each request with its path, body and headers', async () => {
