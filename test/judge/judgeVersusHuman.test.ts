@@ -90,3 +90,27 @@ describe('a human review that lands while the judge is at work', () => {
     expect(judged.review).toMatchObject({ source: 'judge' });
   });
 });
+
+describe('a judge switched off while traces wait for it', () => {
+  const f = useLoopApp('embedded', { env: { REFLECT_WORKER_CONCURRENCY: '1' }, database });
+  const project = 'judge-switched-off';
+
+  it('skips them: they stay unreviewed, no LLM call is made', async () => {
+    await judgeProject(f, project, { enabled: true, rubric: RUBRIC });
+    const busy = uniqueTask('Judged before the switch');
+    const waiting = uniqueTask('Still waiting at the switch');
+    let release!: () => void;
+    f.fake.enqueueJudge({ release: new Promise<void>((resolve) => (release = resolve)), reply: judgeVerdict('pass', 'Fine.') });
+    const first = await submit(f, run(busy), project);
+    await eventually(async () => (judgeRequestsAbout(f, busy).length === 1 ? true : undefined));
+    const second = await submit(f, run(waiting), project);
+    await judgeProject(f, project, { enabled: false });
+    release();
+
+    const skipped = await traceWhen(f, second.id, project, (t) => t.judge?.status === 'skipped');
+    expect(skipped).toMatchObject({ review: null, review_status: 'pending', ingest_status: 'completed' });
+    expect(judgeRequestsAbout(f, waiting)).toHaveLength(0);
+    // The call already made still counts.
+    expect((await traceWhen(f, first.id, project, (t) => t.review_status === 'reviewed')).review).toMatchObject({ source: 'judge' });
+  });
+});
