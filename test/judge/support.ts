@@ -1,5 +1,6 @@
 /** Helpers of the judge tests: a project with its judge set over the API, and traces sent to it. */
 import { expect } from 'vitest';
+import { JUDGE_PROMPT_START } from '../../src/judge/judgePrompt.js';
 import type { TraceWire } from '../../src/traces/models.js';
 import { eventually } from '../support/app.js';
 import { getTrace, type LoopFixture } from '../support/learning.js';
@@ -47,7 +48,7 @@ export function judgeRequestsAbout(f: LoopFixture, marker: string) {
     const messages = (r.body as { messages?: Array<{ role: string; content?: unknown }> }).messages ?? [];
     const system = messages.find((m) => m.role === 'system')?.content;
     const user = messages.find((m) => m.role === 'user')?.content;
-    return typeof system === 'string' && system.startsWith('You judge') && typeof user === 'string' && user.includes(marker);
+    return typeof system === 'string' && system.startsWith(JUDGE_PROMPT_START) && typeof user === 'string' && user.includes(marker);
   });
 }
 
@@ -55,6 +56,5 @@ export function judgeRequestsAbout(f: LoopFixture, marker: string) {
 export async function llmCallsOf(f: LoopFixture, project: string, purpose: string) {
   const res = await f.t.call(f.key, { method: 'GET', url: `/v1/llm-calls?purpose=${purpose}&limit=200`, project });
   expect(res.statusCode, res.body).toBe(200);
-  const body = res.json() as { items?: unknown[] } | unknown[];
-  return (Array.isArray(body) ? body : (body.items ?? [])) as Array<{ purpose: string; trace_id: string | null; outcome: string; model: string }>;
+  return res.json() as Array<{ purpose: string; trace_id: string | null; outcome: string; model: string }>;
 }
