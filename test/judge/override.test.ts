@@ -141,6 +141,32 @@ describe.each(transports())('human override of the judge ($transport)', ({ trans
     expect(history[1]).toMatchObject({ trace_id: first.id, actor: { type: 'api_key', label: 'test' }, detail: { evidence_count: 1, source_trace_ids: [second.id] } });
   });
 
+  it('the REWRITE step runs once under duplicate jobs: one detach, one memory of the trace, evidence counted down once', async () => {
+    const p = await project(0.1);
+    const task = judgedTask('Duplicated', 'pass');
+    const first = await judgedTrace(f, p, { task });
+    await judgedTrace(f, p, { task });
+    const merged = first.created_memory_id!;
+    f.fake.latencyMs = 300;
+    try {
+      const res = await postReview(f, first.id, p, { result: 'fail' });
+      expect(res.statusCode, res.body).toBe(200);
+      const { rows } = await f.t.app.database.pool.query('select ingest_round from traces where id = $1', [first.id]);
+      // Two more writers of the same round while the worker's own step is reflecting.
+      const direct = await Promise.all(
+        [0, 1].map(() => rewriteLessonOfTrace(f.t.app.database.db, { traceId: first.id, round: rows[0].ingest_round, memory: lessonStub(task) })),
+      );
+      expect(direct.filter((d) => d.done)).toHaveLength(1);
+      await settled(f);
+    } finally {
+      f.fake.latencyMs = 0;
+    }
+    expect(await getMemory(f, merged, p)).toMatchObject({ evidence_count: 1 });
+    expect((await eventsOf(f, merged)).filter((e) => e.kind === 'detach')).toHaveLength(1);
+    expect(await memoriesOfTrace(f, first.id)).toBe(1);
+    expect(await traceNow(f, first.id, p)).toMatchObject({ ingest_status: 'completed' });
+  });
+
   it('two concurrent overrides: one is applied (200), the other refused (409); the Q is corrected once', async () => {
     const p = await project(0.1);
     const m1 = await createMemory(f, uniqueTask('Concurrent A'), p);
