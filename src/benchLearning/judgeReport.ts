@@ -19,7 +19,7 @@ export interface RecoveryRow {
   /** Measured over the arm's episodes: judge verdicts that were wrong, runs a human reviewed. */
   judgeErrorRate: number | null;
   humanShare: number | null;
-  /** Share of the judge's loss against perfect reviews won back (null when there is no loss to win back). */
+  /** Judge arms: share of the judge's loss against perfect reviews won back (null when there is no loss to win back). */
   recovered: number | null;
   /** recovered / (100·h): per percent of runs reviewed by a human. */
   recoveredPerPercent: number | null;
@@ -43,7 +43,7 @@ export function recoveryRows(cells: CellSummary[], episodes: EpisodeRow[]): Reco
       const isJudge = spec.reviews === 'judge';
       const rows = isJudge ? episodes.filter((r) => r.scenario === scenario && r.arm === cell.arm) : [];
       const judged = rows.reduce((a, r) => a + r.judged, 0);
-      const recovered = Math.abs(gap) >= MIN_GAP ? (cell.successLastThird.mean - judge.successLastThird.mean) / gap : null;
+      const recovered = isJudge && Math.abs(gap) >= MIN_GAP ? (cell.successLastThird.mean - judge.successLastThird.mean) / gap : null;
       const h = isJudge ? (spec.humanFraction ?? 0) : null;
       out.push({
         scenario,
