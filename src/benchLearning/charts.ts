@@ -84,18 +84,26 @@ export function qChart(points: QPoint[]): Promise<Buffer> {
 
 /** Success (last third) against the share of runs a human corrected, with no reviews and perfect reviews as reference lines. */
 export function recoveryChart(rows: RecoveryRow[]): Promise<Buffer> {
-  const curve = rows.filter((r) => r.humanFraction !== null).map((r) => ({ scenario: r.scenario, h: r.humanFraction, success: r.success.mean, lo: r.success.mean - r.success.sd, hi: r.success.mean + r.success.sd }));
-  const references = rows
-    .filter((r) => r.humanFraction === null)
-    .map((r) => ({ scenario: r.scenario, reviews: r.arm === 'defaults' ? 'perfect reviews (defaults)' : 'no reviews (unreviewed)', success: r.success.mean }));
+  const measures = [
+    ['last third', (r: RecoveryRow) => r.lastThird.success],
+    ['all episodes', (r: RecoveryRow) => r.all.success],
+  ] as const;
+  const values = measures.flatMap(([measure, of]) =>
+    rows.map((r) => {
+      const s = of(r);
+      const base = { scenario: r.scenario, measure: `success, ${measure}`, success: s.mean };
+      if (r.humanFraction !== null) return { ...base, layer: 'curve', h: r.humanFraction, lo: s.mean - s.sd, hi: s.mean + s.sd };
+      return { ...base, layer: 'reference', reviews: r.arm === 'defaults' ? 'perfect reviews (defaults)' : 'no reviews (unreviewed)' };
+    }),
+  );
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Judge + human corrections: success, last third (mean ± sd)',
-    facet: { field: 'scenario', type: 'nominal', title: null },
-    data: { values: [...curve.map((c) => ({ ...c, layer: 'curve' })), ...references.map((r) => ({ ...r, layer: 'reference' }))] },
+    title: 'Judge + human corrections of a share h of runs (mean ± sd over seeds)',
+    facet: { row: { field: 'scenario', type: 'nominal', title: null }, column: { field: 'measure', type: 'nominal', title: null, sort: ['success, last third', 'success, all episodes'] } },
+    data: { values },
     spec: {
-      width: 360,
-      height: 240,
+      width: 320,
+      height: 220,
       layer: [
         {
           transform: [{ filter: "datum.layer === 'curve'" }],

@@ -99,9 +99,10 @@ describe('judge arms', () => {
 
 describe('recovery figures', () => {
   const ms = (mean: number, sd = 0.01): MeanSd => ({ mean, sd, n: 3 });
-  const cell = (arm: string, success: number): CellSummary =>
-    ({ scenario: 'all-lures', arm, seeds: 3, successLastThird: ms(success) }) as unknown as CellSummary;
-  const cells = [cell('unreviewed', 0.1), cell('defaults', 0.9), cell('judge', 0.7), cell('judge+25%', 0.75), cell('judge+100%', 0.88), cell('similarity', 0.4)];
+  // Over all episodes: success − 0.1, except judge+25% (0.6: no gain) and judge+100% (0.8: all of the judge's loss).
+  const cell = (arm: string, success: number, all = success - 0.1): CellSummary =>
+    ({ scenario: 'all-lures', arm, seeds: 3, successLastThird: ms(success), successAll: ms(all) }) as unknown as CellSummary;
+  const cells = [cell('unreviewed', 0.1), cell('defaults', 0.9), cell('judge', 0.7), cell('judge+25%', 0.75, 0.6), cell('judge+100%', 0.88, 0.8), cell('similarity', 0.4)];
   const row = (arm: string, judged: number, wrong: number, human: number) => ({ scenario: 'all-lures', arm, judged, judge_wrong: wrong, human_reviewed: human }) as unknown as EpisodeRow;
   // judge: 1 wrong of 4; judge+25%: 1 human review of 4; judge+100%: all reviewed.
   const episodes = [
@@ -116,14 +117,17 @@ describe('recovery figures', () => {
     expect(rows.map((r) => r.arm)).toEqual(['unreviewed', 'defaults', 'judge', 'judge+25%', 'judge+100%']);
     const by = Object.fromEntries(rows.map((r) => [r.arm, r]));
     // gap perfect − judge = 0.2
-    expect(by['judge+25%']!.recovered).toBeCloseTo(0.05 / 0.2, 10);
-    expect(by['judge+25%']!.recoveredPerPercent).toBeCloseTo(0.25 / 25, 10);
-    expect(by['judge+100%']!.recovered).toBeCloseTo(0.18 / 0.2, 10);
-    expect(by['judge+100%']!.recoveredPerPercent).toBeCloseTo(0.9 / 100, 10);
-    expect(by.judge!.recovered).toBe(0);
-    expect(by.judge!.recoveredPerPercent).toBeNull();
-    expect(by.defaults!.recovered).toBeNull();
-    expect(by.unreviewed!.recovered).toBeNull();
+    expect(by['judge+25%']!.lastThird.recovered).toBeCloseTo(0.05 / 0.2, 10);
+    expect(by['judge+25%']!.lastThird.perPercent).toBeCloseTo(0.25 / 25, 10);
+    expect(by['judge+100%']!.lastThird.recovered).toBeCloseTo(0.18 / 0.2, 10);
+    expect(by['judge+100%']!.lastThird.perPercent).toBeCloseTo(0.9 / 100, 10);
+    expect(by['judge+25%']!.all.recovered).toBeCloseTo(0, 10);
+    expect(by['judge+100%']!.all.recovered).toBeCloseTo(1, 10);
+    expect(by['judge+100%']!.all.perPercent).toBeCloseTo(0.01, 10);
+    expect(by.judge!.lastThird.recovered).toBe(0);
+    expect(by.judge!.lastThird.perPercent).toBeNull();
+    expect(by.defaults!.lastThird.recovered).toBeNull();
+    expect(by.unreviewed!.all.recovered).toBeNull();
     expect(by.unreviewed!.humanFraction).toBeNull();
     expect(by.judge!.judgeErrorRate).toBe(0.25);
     expect(by['judge+25%']!.humanShare).toBe(0.25);
@@ -133,14 +137,14 @@ describe('recovery figures', () => {
 
   it('gives no ratio when the judge loses nothing, and no rows without a judge and a perfect arm', () => {
     const even = recoveryRows([cell('defaults', 0.9), cell('judge', 0.895), cell('judge+25%', 0.9)], episodes);
-    expect(even.every((r) => r.recovered === null && r.recoveredPerPercent === null)).toBe(true);
+    expect(even.every((r) => r.lastThird.recovered === null && r.lastThird.perPercent === null)).toBe(true);
     expect(recoveryRows([cell('defaults', 0.9), cell('similarity', 0.4)], episodes)).toEqual([]);
   });
 
   it('writes the table and the chart', async () => {
     const rows = recoveryRows(cells, episodes);
     const md = recoveryMarkdown(rows, { judgeError: 0.2, humanDelay: 0 });
-    expect(md).toMatch(/\| all-lures \| judge\+25% +\| +0\.25 \| +0\.750 ± 0\.010 \| +0\.000 \| +0\.250 \| +0\.25 \| +0\.0100 \|/);
+    expect(md).toMatch(/\| all-lures \| judge\+25% +\| +0\.25 \| +0\.000 \| +0\.250 \| +0\.750 ± 0\.010 \| +0\.25 \| +0\.0100 \| +0\.600 ± 0\.010 \| +0\.00 \| +0\.0000 \|/);
     expect(md).toContain('wrong for a share 0.2');
     const png = await recoveryChart(rows);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
