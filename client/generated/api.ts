@@ -6232,11 +6232,16 @@ export interface components {
             results: {
                 /** Format: uuid */
                 trace_id: string;
-                /** @enum {string} */
-                status: "queued" | "conflict" | "not_found";
+                /**
+                 * @description overridden: the judge's review was replaced by this one (its Q-updates corrected; a changed verdict queues the lesson's rewrite)
+                 * @enum {string}
+                 */
+                status: "queued" | "overridden" | "conflict" | "not_found";
                 detail?: string;
             }[];
             queued: number;
+            /** @description Judge's reviews replaced by this one */
+            overridden: number;
             conflicts: number;
         };
         ProjectStatsInput: {
@@ -6842,11 +6847,16 @@ export interface components {
             results: {
                 /** Format: uuid */
                 trace_id: string;
-                /** @enum {string} */
-                status: "queued" | "conflict" | "not_found";
+                /**
+                 * @description overridden: the judge's review was replaced by this one (its Q-updates corrected; a changed verdict queues the lesson's rewrite)
+                 * @enum {string}
+                 */
+                status: "queued" | "overridden" | "conflict" | "not_found";
                 detail?: string;
             }[];
             queued: number;
+            /** @description Judge's reviews replaced by this one */
+            overridden: number;
             conflicts: number;
         };
         ProjectStats: {

@@ -105,14 +105,24 @@ export async function attachReviews(
 }
 
 /** Why traces were not reviewed: already reviewed, or leased by another key (its label). */
+/** Why a trace took no review in a bulk review. `judgeReview`: reviewed by the judge only (a human may override it once). */
+export interface ReviewBlocker {
+  reviewed: boolean;
+  judgeReview: boolean;
+  /** The trace's own alpha (an override's fallback before the server default). */
+  alpha: number | null;
+  leasedBy: string | null;
+}
+
 export async function reviewBlockers(
   db: Db,
   projectId: string,
   ids: string[],
-): Promise<Map<string, { reviewed: boolean; leasedBy: string | null }>> {
+): Promise<Map<string, ReviewBlocker>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.execute<{ id: string; reviewed: boolean; leased_by: string | null }>(sql`
+  const { rows } = await db.execute<{ id: string; reviewed: boolean; judge_review: boolean; alpha: number | null; leased_by: string | null }>(sql`
     SELECT t.id, t.review_result IS NOT NULL AS reviewed,
+           t.review_source = 'judge' AND t.overridden_at IS NULL AS judge_review, t.alpha,
            CASE WHEN t.lease_expires_at > now() THEN k.label END AS leased_by
     FROM traces t LEFT JOIN api_keys k ON k.id = t.lease_key_id
     WHERE t.project_id = ${projectId} AND t.id = ANY(${sql`ARRAY[${sql.join(
@@ -120,7 +130,9 @@ export async function reviewBlockers(
       sql`, `,
     )}]::uuid[]`})
   `);
-  return new Map(rows.map((r) => [r.id, { reviewed: r.reviewed, leasedBy: r.leased_by }]));
+  return new Map(
+    rows.map((r) => [r.id, { reviewed: r.reviewed, judgeReview: r.judge_review, alpha: r.alpha === null ? null : Number(r.alpha), leasedBy: r.leased_by }]),
+  );
 }
 
 /** The ids of the newest `limit` traces matching a list filter (bulk review "all that match"). */

@@ -36,11 +36,14 @@ export const bulkReviewResult = z
     results: z.array(
       z.object({
         trace_id: z.uuid(),
-        status: z.enum(['queued', 'conflict', 'not_found']),
+        status: z
+          .enum(['queued', 'overridden', 'conflict', 'not_found'])
+          .describe("overridden: the judge's review was replaced by this one (its Q-updates corrected; a changed verdict queues the lesson's rewrite)"),
         detail: z.string().optional(),
       }),
     ),
     queued: z.number().int(),
+    overridden: z.number().int().describe("Judge's reviews replaced by this one"),
     conflicts: z.number().int(),
   })
   .meta({ id: 'BulkReviewResult' });

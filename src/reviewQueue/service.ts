@@ -61,14 +61,23 @@ export function createReviewQueueService(deps: { db: Db; queue: JobQueue; traces
         project.id,
         ids.filter((id) => !queued.has(id)),
       );
+      // A review of a trace only the judge has reviewed overrides it, as a single review would (one at a time: each locks its memories).
+      const overridden = new Set<string>();
+      for (const [id, blocker] of blockers) {
+        if (!blocker.judgeReview) continue;
+        const alpha = body.alpha ?? blocker.alpha ?? deps.defaultAlpha;
+        const done = await deps.traces.tryOverrideJudge(project, id, { result: body.result, feedback, alpha, reviewerKeyId: principal.keyRowId, redactions });
+        if (done) overridden.add(id);
+      }
       const results = ids.map((id): BulkReviewResultWire['results'][number] => {
         if (queued.has(id)) return { trace_id: id, status: 'queued' };
+        if (overridden.has(id)) return { trace_id: id, status: 'overridden' };
         const blocker = blockers.get(id);
         if (!blocker) return { trace_id: id, status: 'not_found', detail: 'Trace not found' };
         if (blocker.reviewed) return { trace_id: id, status: 'conflict', detail: 'Trace has already been reviewed' };
         return { trace_id: id, status: 'conflict', detail: `trace_leased: another reviewer ("${blocker.leasedBy ?? 'unknown'}") has this trace open` };
       });
-      return { results, queued: queued.size, conflicts: results.filter((r) => r.status === 'conflict').length };
+      return { results, queued: queued.size, overridden: overridden.size, conflicts: results.filter((r) => r.status === 'conflict').length };
     },
   };
 }

@@ -190,9 +190,16 @@ export function createTraceService(deps: { db: Db; queue: JobQueue; defaultAlpha
     async overrideJudge(project: ProjectRow, id: string, human: HumanReview): Promise<TraceView> {
       const outcome = await overrideJudgeReview(db, project.id, id, human);
       if (!outcome.overridden) throw conflict('Trace has already been reviewed');
-      const now = await this.get(project, id);
+      const now = await this.get(project, id); // read before enqueueing, as review() does
       if (outcome.enqueue) await enqueue(outcome.trace);
       return now;
+    },
+
+    /** A bulk review's override: false when the trace's review is not (or no longer) the judge's alone. */
+    async tryOverrideJudge(project: ProjectRow, id: string, human: HumanReview): Promise<boolean> {
+      const outcome = await overrideJudgeReview(db, project.id, id, human);
+      if (outcome.overridden && outcome.enqueue) await enqueue(outcome.trace);
+      return outcome.overridden;
     },
 
     async retry(project: ProjectRow, id: string): Promise<TraceView> {

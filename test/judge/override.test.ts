@@ -291,6 +291,40 @@ describe.each(transports())('human override of the judge ($transport)', ({ trans
     expect((await postReview(f, judged.id, p, { result: 'fail' })).statusCode).toBe(409);
     await settled(f);
   });
+
+  it('a bulk review overrides judge-reviewed traces as a single review would (Q corrected), leaves human-reviewed ones 409', async () => {
+    const p = await project(0.1);
+    const m = await createMemory(f, uniqueTask('Bulk shared lesson'), p);
+    const judged = await judgedTrace(f, p, { task: judgedTask('Bulk judged', 'pass'), retrieved_memory_ids: [m] });
+    const human = await submit(f, { task: uniqueTask('Bulk human'), trajectory: [{ role: 'assistant', content: 'x' }], review_result: 'pass' }, p);
+    await traceWhen(f, human.id, p, (t) => t.review_status === 'reviewed');
+
+    const res = await f.t.call(f.key, {
+      method: 'POST',
+      url: '/v1/traces/bulk-review',
+      project: p,
+      payload: { result: 'fail', alpha: 0.4, feedback_text: 'Wrong answer.', trace_ids: [judged.id, human.id] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      queued: 0,
+      overridden: 1,
+      conflicts: 1,
+      results: [
+        { trace_id: judged.id, status: 'overridden' },
+        { trace_id: human.id, status: 'conflict' },
+      ],
+    });
+    expectQ(await qOf(f, m), replayOf([{ reward: 0, alpha: 0.4 }]));
+    await expectConsistentChain(f, m);
+    const trace = await traceWhen(f, judged.id, p, (t) => t.ingest_status === 'completed');
+    expect(trace.review).toMatchObject({ result: 'fail', source: 'human', alpha: 0.4, feedback_text: 'Wrong answer.' });
+    expect(trace.judge).toMatchObject({ result: 'pass' });
+    // Once overridden, the trace is a human's: a second bulk review is a conflict.
+    const again = await f.t.call(f.key, { method: 'POST', url: '/v1/traces/bulk-review', project: p, payload: { result: 'pass', trace_ids: [judged.id] } });
+    expect(again.json()).toMatchObject({ overridden: 0, conflicts: 1 });
+    await settled(f);
+  });
 });
 
 function replayOf(updates: { reward: number; alpha: number }[]): number {
