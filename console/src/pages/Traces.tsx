@@ -249,12 +249,14 @@ export function TracesPage() {
 }
 
 function BulkResult({ result }: { result: BulkReviewResult }) {
-  const problems = result.results.filter((r) => r.status !== 'queued');
+  const problems = result.results.filter((r) => r.status === 'conflict' || r.status === 'not_found');
+  const notFound = problems.length - result.conflicts;
   return (
     <div class="card bulk-result" role="status">
       <strong>
-        {result.queued} review(s) queued{result.conflicts ? `, ${result.conflicts} conflict(s)` : ''}
-        {problems.length - result.conflicts > 0 ? `, ${problems.length - result.conflicts} not found` : ''}.
+        {result.queued} review(s) queued{result.overridden ? `, ${result.overridden} judge review(s) overridden` : ''}
+        {result.conflicts ? `, ${result.conflicts} conflict(s)` : ''}
+        {notFound > 0 ? `, ${notFound} not found` : ''}.
       </strong>
       {problems.length ? (
         <ul>
