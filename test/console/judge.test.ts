@@ -16,9 +16,9 @@ describe('console: the judge, its overrides and how far it agrees with people', 
   const ids: Record<'march' | 'refund' | 'ticket' | 'dev', string> = { march: '', refund: '', ticket: '', dev: '' };
 
   /** A run sent by an agent; waits until the judge's verdict has been applied (or, unjudged, until it is stored). */
-  async function run(name: keyof typeof ids, task: string, env: string, verdict?: 'pass' | 'fail', reason?: string) {
+  async function run(name: keyof typeof ids, task: string, env: string, verdict?: 'pass' | 'fail', reason?: string, retrieved: string[] = []) {
     if (verdict) f.fake.enqueueJudge(judgeVerdict(verdict, reason));
-    const created = await f.api('POST', '/v1/traces', { task, trajectory: `The agent worked on: ${task}`, metadata: { env } });
+    const created = await f.api('POST', '/v1/traces', { task, trajectory: `The agent worked on: ${task}`, metadata: { env }, retrieved_memory_ids: retrieved });
     expect(created.status).toBe(202);
     ids[name] = created.json.id;
     if (verdict) return reviewed(f, ids[name]);
@@ -55,7 +55,8 @@ describe('console: the judge, its overrides and how far it agrees with people', 
   it('judges the runs that match the filter on arrival; the list filters the judge-reviewed ones', async () => {
     const march = await run('march', 'Count the orders placed in March', 'prod', 'pass', 'Counted the March orders with the right date filter.');
     expect(march.review).toMatchObject({ source: 'judge', result: 'pass', alpha: 0.2 });
-    const refund = await run('refund', 'Refund the duplicate charge on order 17', 'prod', 'fail', 'Refunded order 71 instead of 17.');
+    // This run retrieved the March run's lesson: the judge's fail moves its Q (0.5 → 0.4 at α 0.2).
+    const refund = await run('refund', 'Refund the duplicate charge on order 17', 'prod', 'fail', 'Refunded order 71 instead of 17.', [march.created_memory_id]);
     expect(refund.judge).toMatchObject({ status: 'judged', result: 'fail', reason: 'Refunded order 71 instead of 17.' });
     await run('ticket', 'Summarise support ticket 4411', 'prod', 'fail', 'The summary leaves out the customer’s question.');
     const dev = await run('dev', 'Try the new export in dev', 'dev');
@@ -102,6 +103,15 @@ describe('console: the judge, its overrides and how far it agrees with people', 
     expect(refund.review).toMatchObject({ source: 'human', result: 'pass', feedback_text: 'Order 17 was refunded; the judge misread the log.', overridden_at: expect.any(String) });
     expect(refund.judge).toMatchObject({ result: 'fail' });
     expect((await f.api('POST', `/v1/traces/${ids.refund}/review`, { result: 'fail' })).status).toBe(409);
+
+    // The lesson the refund run retrieved: the judge's fail (Q 0.5 → 0.4) was replaced by the human's pass (α 0.3 by default: 0.5 → 0.65).
+    const march = (await f.api('GET', `/v1/traces/${ids.march}`)).json;
+    await page.goto(`/memories/${march.created_memory_id}`);
+    const update = page.locator('.q-changes tbody tr', { hasText: 'overrode the judge' });
+    await update.waitFor();
+    await expect(update.textContent()).resolves.toContain('0.500 → 0.650');
+    await expect(page.locator('.q-history').textContent()).resolves.toContain("Q 0.400 → 0.650 (a human verdict replaced the judge's)");
+    await f.screenshot(page, 'judge-memory-override');
     // The third verdict is confirmed by code, as an SDK would.
     expect((await f.api('POST', `/v1/traces/${ids.ticket}/review`, { result: 'fail' })).status).toBe(200);
     await reviewed(f, ids.march);

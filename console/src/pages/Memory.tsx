@@ -199,13 +199,14 @@ function QHistory({ memory }: { memory: Memory }) {
             <th>Q before → after</th>
             <th>Reward</th>
             <th>α</th>
+            <th>Verdict by</th>
             <th>Run</th>
           </tr>
         </thead>
         <tbody>
           {changes.length === 0 ? (
             <tr>
-              <td colSpan={5} class="muted">
+              <td colSpan={6} class="muted">
                 No review has moved this memory yet: it moves when a run that retrieved it is reviewed.
               </td>
             </tr>
@@ -220,6 +221,9 @@ function QHistory({ memory }: { memory: Memory }) {
               </td>
               <td>{c.reward === 1 ? <Badge value="pass" /> : <Badge value="fail" />}</td>
               <td>{c.alpha}</td>
+              <td>
+                <VerdictBy detail={c.detail} />
+              </td>
               <td>
                 <a href={`/traces/${c.trace_id}`}>
                   <code>{short(c.trace_id)}</code>
@@ -246,6 +250,9 @@ function QHistory({ memory }: { memory: Memory }) {
                 </td>
                 <td>
                   <Badge value={c.kind} /> {typeof c.detail.reason === 'string' ? c.detail.reason : ''}
+                  {c.kind === 'review_override' && typeof c.detail.q_before === 'number' && typeof c.detail.q_after === 'number'
+                    ? `Q ${c.detail.q_before.toFixed(3)} → ${c.detail.q_after.toFixed(3)} (a human verdict replaced the judge's)`
+                    : ''}
                 </td>
                 <td>{c.actor.type === 'api_key' ? c.actor.label : c.trace_id ? <a href={`/traces/${c.trace_id}`}>review</a> : 'learning loop'}</td>
               </tr>
@@ -254,6 +261,18 @@ function QHistory({ memory }: { memory: Memory }) {
         </table>
       ) : null}
     </div>
+  );
+}
+
+/** Whose verdict a Q-update applied: the judge's, or a human's (one that replaced the judge's says what the judge had done). */
+function VerdictBy({ detail }: { detail: Record<string, unknown> }) {
+  const overridden = detail.overridden as { reward?: number; q_after?: number } | undefined;
+  if (detail.review_source === 'judge') return <Badge value="judge" />;
+  if (!overridden) return <span class="muted">human</span>;
+  return (
+    <span title={`The judge's ${overridden.reward === 1 ? 'pass' : 'fail'} had moved Q to ${overridden.q_after?.toFixed(3)}`}>
+      human <span class="muted">(overrode the judge)</span>
+    </span>
   );
 }
 
