@@ -101,6 +101,8 @@ function qUpdateToLine(u: QValueUpdateRow): BankLine {
     q_after: u.qAfter,
     reward: u.reward,
     alpha: u.alpha,
+    review_source: u.reviewSource,
+    overridden: u.overridden,
     created_at: u.createdAt.toISOString(),
   };
 }

@@ -73,6 +73,10 @@ export const qUpdateLine = z.object({
   q_after: z.number(),
   reward: z.number(),
   alpha: z.number(),
+  /** Whose verdict (absent in files written before the judge: a human's). */
+  review_source: z.enum(['human', 'judge']).optional(),
+  /** The judge's figures a human override replaced. */
+  overridden: z.record(z.string(), z.number()).nullish(),
   created_at: time,
 });
 

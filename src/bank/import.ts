@@ -183,7 +183,15 @@ export async function importBank(
         kind: 'imported_q_update' as const,
         traceId: null,
         qValue: u.q_after,
-        detail: { q_before: u.q_before, q_after: u.q_after, reward: u.reward, alpha: u.alpha, original_trace_id: u.trace_id },
+        detail: {
+          q_before: u.q_before,
+          q_after: u.q_after,
+          reward: u.reward,
+          alpha: u.alpha,
+          original_trace_id: u.trace_id,
+          review_source: u.review_source ?? 'human',
+          ...(u.overridden && { overridden: u.overridden }),
+        },
         createdAt: date(u.created_at),
       })),
       ...bank.events.map((e) => ({

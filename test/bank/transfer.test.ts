@@ -97,6 +97,8 @@ describe('bank export and import', () => {
     const originalEntries = (Array.isArray(original) ? original : original.history ?? original.entries) as Array<Record<string, unknown>>;
     expect(entries.map((e) => e.kind)).toEqual(originalEntries.map(() => 'imported_q_update'));
     expect(entries.map((e) => [e.q_before, e.q_after, e.reward, e.alpha, e.created_at])).toEqual(originalEntries.map((e) => [e.q_before, e.q_after, e.reward, e.alpha, e.created_at]));
+    // Whose verdict each update applied travels with it (these reviews were sent over the API).
+    expect(entries.map((e) => (e.detail as Record<string, unknown>).review_source)).toEqual(originalEntries.map(() => 'human'));
     const invalid = (await other.t.call(other.key, { method: 'GET', url: `/v1/memories/${ids.invalid}`, project: 'copy' })).json();
     expect(invalid).toMatchObject({ invalid_reason: 'the view is gone' });
 
