@@ -95,12 +95,13 @@ export const LEARNING_HELP = [
   '--judge-error <e>    judge arms: share of runs the (fixture) judge grades wrongly [default: 0.2]',
   '--judge-alpha <a>    judge arms: alpha of the judge\'s verdicts        [default: the server\'s, 0.1]',
   '--human-fractions <h,…>  the judge arm brings judge+<h>% arms: a random share h of runs',
-  '                     then reviewed by a human with the true verdict  [default: 0.1,0.25,0.5,1]',
+  '                     then reviewed by a human with the true verdict (none: judge alone) [default: 0.1,0.25,0.5,1]',
   '--human-delay <n>    episodes between a run and its human review            [default: 0]',
   '--out <dir>          where episodes.csv, q.csv, summary.md and the PNGs go    [default: bench/results/learning]',
   '--url <url> --key <master key>   drive a running server instead of starting one (each run in a new',
   '                     project of the key\'s user, named lb-<scenario>-<arm>-s<seed>-…; its embedder must',
-  '                     understand the texts: --embeddings local, or OPENAI_BASE_URL at a fixture server)',
+  '                     understand the texts: --embeddings local, or OPENAI_BASE_URL at a fixture server;',
+  '                     judge arms need its LLM at the fixture server, which plays the judge)',
 ].join('\n');
 
 const list = (value: string, all: string[], what: string) => {

@@ -27,14 +27,15 @@ export function armSpec(name: string): ArmSpec | undefined {
   };
 }
 
-/** `--human-fractions 0.1,0.25`: each a share in (0, 1]. */
+/** `--human-fractions 0.1,0.25`: each a share in (0, 1]; `none`: the judge arm alone. */
 export function parseFractions(value: string): number[] {
+  if (value.trim() === 'none') return [];
   const fractions = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  if (!fractions.length || fractions.some((h) => !(h > 0 && h <= 1))) throw new Error('--human-fractions: comma-separated shares in (0, 1], e.g. 0.1,0.25,0.5,1');
+  if (!fractions.length || fractions.some((h) => !(h > 0 && h <= 1))) throw new Error('--human-fractions: comma-separated shares in (0, 1], e.g. 0.1,0.25,0.5,1, or none');
   return [...new Set(fractions)].sort((a, b) => a - b);
 }
 

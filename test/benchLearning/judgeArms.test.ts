@@ -85,6 +85,8 @@ describe('judge arms', () => {
     expect(judgeArmName(0.125)).toBe('judge+12.5%');
     expect(parseFractions('1, 0.25,0.1,0.25')).toEqual([0.1, 0.25, 1]);
     expect(() => parseFractions('0,0.5')).toThrow(/human-fractions/);
+    expect(parseFractions('none')).toEqual([]);
+    expect(expandArms(['defaults', 'judge'], [])).toEqual(['defaults', 'judge']);
     expect(() => parseFractions('1.5')).toThrow(/human-fractions/);
     expect(expandArms(['unreviewed', 'defaults', 'judge'], [0.1, 1])).toEqual(['unreviewed', 'defaults', 'judge', 'judge+10%', 'judge+100%']);
     expect(expandArms(['judge+10%', 'judge'], [0.1])).toEqual(['judge+10%', 'judge']);
