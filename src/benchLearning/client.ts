@@ -20,6 +20,13 @@ export interface TraceResult {
   judge?: { status: string | null; result: 'pass' | 'fail' | null; error: string | null } | null;
 }
 
+export interface JudgeAgreement {
+  judged: number;
+  with_human: number;
+  agreement_rate: number | null;
+  kappa: number | null;
+}
+
 export class ReflectHttp {
   constructor(
     readonly baseUrl: string,
@@ -88,6 +95,11 @@ export class ReflectHttp {
   /** PATCH /v1/projects/{project}/judge (switches the project's judge on or off, sets its rubric and alpha). */
   setJudge(project: string, body: { enabled: boolean; rubric?: string; alpha?: number | null }): Promise<unknown> {
     return this.call('PATCH', `/v1/projects/${encodeURIComponent(project)}/judge`, body);
+  }
+
+  /** GET /v1/projects/{project}/judge/agreement: the server's own judge-vs-human statistics (last 30 days). */
+  judgeAgreement(project: string): Promise<JudgeAgreement> {
+    return this.call('GET', `/v1/projects/${encodeURIComponent(project)}/judge/agreement`);
   }
 
   /** As the SDK's create_trace_and_wait: polls until the review is processed (or failed). */

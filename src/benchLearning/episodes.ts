@@ -5,7 +5,7 @@
  * arms send no review_result: the project's judge grades the run, and a human may override it.
  */
 import { randomUUID } from 'node:crypto';
-import { ReflectHttp, type MemoryResult } from './client.js';
+import { ReflectHttp, type JudgeAgreement, type MemoryResult } from './client.js';
 import { FixtureSpace } from './fixtureEmbeddings.js';
 import { humanOverride, judgedReview } from './judgeArms.js';
 import { judgeRubric, outcomeMarker } from './judgeFixture.js';
@@ -72,6 +72,8 @@ export interface QPoint {
 export interface RunResult {
   episodes: EpisodeRow[];
   q: QPoint[];
+  /** Judge arms: the server's agreement statistics for the run's project at its end. */
+  agreement?: JudgeAgreement & { scenario: string; arm: string; seed: number };
   /** Cosines the embedder gave (seeded memory → its cluster's tasks), mean per role. */
   setupSimilarity: Record<Role, number>;
 }
@@ -285,7 +287,8 @@ export async function runEpisodes(
     });
     if ((episode + 1) % settings.qEvery === 0 || episode === settings.episodes - 1) await readQ(episode + 1);
   }
-  return { episodes: rows, q, setupSimilarity };
+  const agreement = reviews === 'judge' ? { scenario: scenario.name, arm: arm.name, seed, ...(await http.judgeAgreement(project)) } : undefined;
+  return { episodes: rows, q, setupSimilarity, ...(agreement ? { agreement } : {}) };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runEpisodes, type EpisodeRow, type QPoint, type RunSettings } from './episodes.js';
+import { runEpisodes, type EpisodeRow, type QPoint, type RunResult, type RunSettings } from './episodes.js';
 import { ARMS, SCENARIOS } from './scenarios.js';
 import { markdownSummary, summarise, toCsv, type CellSummary } from './report.js';
 import { armSpec, expandArms, parseFractions } from './judgeArms.js';
@@ -36,6 +36,8 @@ export interface BenchmarkResult {
   cells: CellSummary[];
   /** Judge arms against no reviews and perfect ones (empty without a `judge` and a `defaults` arm). */
   recovery: RecoveryRow[];
+  /** Judge arms: the server's judge agreement statistics per run. */
+  agreement: NonNullable<RunResult['agreement']>[];
   setupSimilarity: Record<string, number>[];
   seconds: number;
 }
@@ -74,7 +76,8 @@ export async function runLearningBenchmark(options: BenchmarkOptions): Promise<B
     const cells = summarise(episodes, q, options.settings.limit, drift).sort(
       (a, b) => options.scenarios.indexOf(a.scenario) - options.scenarios.indexOf(b.scenario) || options.arms.indexOf(a.arm) - options.arms.indexOf(b.arm),
     );
-    return { episodes, q, cells, recovery: recoveryRows(cells, episodes), setupSimilarity: results.map((r) => r.setupSimilarity), seconds: (performance.now() - started) / 1000 };
+    const agreement = results.flatMap((r) => (r.agreement ? [r.agreement] : []));
+    return { episodes, q, cells, recovery: recoveryRows(cells, episodes, agreement), agreement, setupSimilarity: results.map((r) => r.setupSimilarity), seconds: (performance.now() - started) / 1000 };
   } finally {
     if (server && !options.target) await server.close?.();
     await fixture?.close();

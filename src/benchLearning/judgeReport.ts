@@ -6,7 +6,7 @@
  * reported also per percent of runs a human reviewed (recovered(h) / (100·h)).
  */
 import { markdownTable } from 'markdown-table';
-import type { EpisodeRow } from './episodes.js';
+import type { EpisodeRow, RunResult } from './episodes.js';
 import { DEFAULT_JUDGE_ALPHA } from '../judge/settingsModels.js';
 import { armSpec } from './judgeArms.js';
 import type { CellSummary, MeanSd } from './report.js';
@@ -31,6 +31,9 @@ export interface RecoveryRow {
   /** Measured over the arm's episodes: judge verdicts that were wrong, runs a human reviewed. */
   judgeErrorRate: number | null;
   humanShare: number | null;
+  /** The server's GET …/judge/agreement at each run's end, mean over seeds: judge vs the humans' (true) verdicts. */
+  serverAgreement: number | null;
+  serverKappa: number | null;
 }
 
 /** Below this gap between perfect reviews and the judge, the ratio means nothing. */
@@ -42,8 +45,16 @@ function recovery(success: MeanSd, judge: MeanSd, perfect: MeanSd, h: number | n
   return { success, recovered, perPercent: recovered !== null && h ? recovered / (100 * h) : null };
 }
 
+function serverFigures(runs: NonNullable<RunResult['agreement']>[]): { serverAgreement: number | null; serverKappa: number | null } {
+  const mean = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  return { serverAgreement: mean(runs.map((r) => r.agreement_rate)), serverKappa: mean(runs.map((r) => r.kappa)) };
+}
+
 /** Recovery per scenario that has both a `judge` and a `defaults` cell; other scenarios are left out. */
-export function recoveryRows(cells: CellSummary[], episodes: EpisodeRow[]): RecoveryRow[] {
+export function recoveryRows(cells: CellSummary[], episodes: EpisodeRow[], agreement: NonNullable<RunResult['agreement']>[] = []): RecoveryRow[] {
   const out: RecoveryRow[] = [];
   for (const scenario of [...new Set(cells.map((c) => c.scenario))]) {
     const mine = cells.filter((c) => c.scenario === scenario);
@@ -65,6 +76,7 @@ export function recoveryRows(cells: CellSummary[], episodes: EpisodeRow[]): Reco
         all: recovery(cell.successAll, judge.successAll, perfect.successAll, h),
         judgeErrorRate: judged ? rows.reduce((a, r) => a + r.judge_wrong, 0) / judged : null,
         humanShare: isJudge && rows.length ? rows.reduce((a, r) => a + r.human_reviewed, 0) / rows.length : null,
+        ...serverFigures(agreement.filter((a) => a.scenario === scenario && a.arm === cell.arm)),
       });
     }
   }
@@ -78,17 +90,18 @@ export function recoveryMarkdown(rows: RecoveryRow[], context: { judgeError: num
   const ms = (x: MeanSd) => (Number.isFinite(x.mean) ? `${x.mean.toFixed(3)} ± ${x.sd.toFixed(3)}` : '—');
   const table = markdownTable(
     [
-      ['scenario', 'arm', 'human share h', 'judge wrong (measured)', 'humans reviewed (measured)', 'success, last third', 'recovered', 'per 1% reviewed', 'success, all', 'recovered', 'per 1% reviewed'],
+      ['scenario', 'arm', 'human share h', 'judge wrong (measured)', 'humans reviewed (measured)', 'server: agreement (κ)', 'success, last third', 'recovered', 'per 1% reviewed', 'success, all', 'recovered', 'per 1% reviewed'],
       ...rows.map((r) => [
         r.scenario,
         r.arm,
         r.humanFraction === null ? '—' : num(r.humanFraction),
         num(r.judgeErrorRate, 3),
         num(r.humanShare, 3),
+        r.serverAgreement === null ? '—' : `${num(r.serverAgreement, 3)} (${num(r.serverKappa)})`,
         ...[r.lastThird, r.all].flatMap((m) => [ms(m.success), num(m.recovered), num(m.perPercent, 4)]),
       ]),
     ],
-    { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
+    { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
   );
   const alpha = `judge alpha ${context.judgeAlpha ?? `${DEFAULT_JUDGE_ALPHA}, the server's default`}`;
   const delay = context.humanDelay ? `${context.humanDelay} episodes after the run` : 'right after the judge’s review is applied';
@@ -99,7 +112,7 @@ export function recoveryMarkdown(rows: RecoveryRow[], context: { judgeError: num
     '',
     table,
     '',
-    'recovered = (success(arm) − success(judge)) / (success(defaults) − success(judge)), from the means over seeds (— when the judge loses under 0.01); per 1% = recovered / (100·h). "All" counts every episode, so it also shows how fast each arm learned.',
+    'Server: agreement rate (Cohen\'s κ) from GET /v1/projects/{project}/judge/agreement at each run\'s end, mean over seeds; the humans\' verdicts are the truth, so it should be 1 − judge wrong. recovered = (success(arm) − success(judge)) / (success(defaults) − success(judge)), from the means over seeds (— when the judge loses under 0.01); per 1% = recovered / (100·h). "All" counts every episode, so it also shows how fast each arm learned.',
     '',
   ].join('\n');
 }

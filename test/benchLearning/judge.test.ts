@@ -37,6 +37,14 @@ describe('learning benchmark, judge arms (CI size)', () => {
     expect(row('judge').judgeErrorRate).toBeLessThan(0.28);
     expect(row('judge+100%').humanShare).toBe(1);
     expect(row('judge').humanShare).toBe(0);
+    // The server's agreement statistics, with the humans' true verdicts, match the judge's measured errors exactly.
+    for (const seed of [1, 2, 3]) {
+      const server = result.agreement.find((a) => a.arm === 'judge+100%' && a.seed === seed)!;
+      const rows = result.episodes.filter((r) => r.arm === 'judge+100%' && r.seed === seed);
+      expect(server.judged).toBe(EPISODES);
+      expect(server.with_human).toBe(EPISODES);
+      expect(server.agreement_rate).toBeCloseTo(1 - rows.filter((r) => r.judge_wrong).length / EPISODES, 10);
+    }
     // No verdict reached the server in the unreviewed arm: every seeded Q stayed at its start.
     expect(result.q.filter((p) => p.arm === 'unreviewed').every((p) => p.q === 0.5)).toBe(true);
   });

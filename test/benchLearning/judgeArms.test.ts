@@ -137,6 +137,18 @@ describe('recovery figures', () => {
     expect(by.defaults!.judgeErrorRate).toBeNull();
   });
 
+  it('averages the server’s agreement figures over the seeds of an arm, leaving out null ratios', () => {
+    const run = (arm: string, seed: number, agreement_rate: number | null, kappa: number | null) => ({ scenario: 'all-lures', arm, seed, judged: 60, with_human: 60, agreement_rate, kappa });
+    const rows = recoveryRows(cells, episodes, [run('judge+100%', 1, 0.8, 0.5), run('judge+100%', 2, 0.9, null), run('judge', 1, null, null)]);
+    const by = Object.fromEntries(rows.map((r) => [r.arm, r]));
+    expect(by['judge+100%']!.serverAgreement).toBeCloseTo(0.85, 10);
+    expect(by['judge+100%']!.serverKappa).toBe(0.5);
+    expect(by.judge!.serverAgreement).toBeNull();
+    expect(by.defaults!.serverAgreement).toBeNull();
+    const md = recoveryMarkdown(rows, { judgeError: 0.2, humanDelay: 0 });
+    expect(md).toMatch(/\| judge\+100% +\| +1\.00 \| +0\.250 \| +1\.000 \| +0\.850 \(0\.50\) \|/);
+  });
+
   it('gives no ratio when the judge loses nothing, and no rows without a judge and a perfect arm', () => {
     const even = recoveryRows([cell('defaults', 0.9), cell('judge', 0.895), cell('judge+25%', 0.9)], episodes);
     expect(even.every((r) => r.lastThird.recovered === null && r.lastThird.perPercent === null)).toBe(true);
@@ -146,7 +158,7 @@ describe('recovery figures', () => {
   it('writes the table and the chart', async () => {
     const rows = recoveryRows(cells, episodes);
     const md = recoveryMarkdown(rows, { judgeError: 0.2, humanDelay: 0 });
-    expect(md).toMatch(/\| all-lures \| judge\+25% +\| +0\.25 \| +0\.000 \| +0\.250 \| +0\.750 ± 0\.010 \| +0\.25 \| +0\.0100 \| +0\.600 ± 0\.010 \| +0\.00 \| +0\.0000 \|/);
+    expect(md).toMatch(/\| all-lures \| judge\+25% +\| +0\.25 \| +0\.000 \| +0\.250 \| +— \| +0\.750 ± 0\.010 \| +0\.25 \| +0\.0100 \| +0\.600 ± 0\.010 \| +0\.00 \| +0\.0000 \|/);
     expect(md).toContain('wrong for a share 0.2');
     const png = await recoveryChart(rows);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
