@@ -1,7 +1,7 @@
 /** `reflect-server bench <name>`: only `learning` so far. Bad options exit 2 with the help. */
 import { benchLearningCli, LEARNING_HELP } from './index.js';
 
-const USAGE = `Usage: reflect-server bench learning [options]\n\nLearning benchmark: drives a server over HTTP as an SDK agent would and compares\nranking arms (similarity only, blends, gates, server defaults, oracle).\n\n${LEARNING_HELP.replace(/^/gm, '  ')}\n`;
+const USAGE = `Usage: reflect-server bench learning [options]\n\nLearning benchmark: drives a server over HTTP as an SDK agent would and compares\nranking arms (similarity only, blends, gates, server defaults, oracle) and review arms\n(no reviews, the server's LLM judge, the judge with a share of runs corrected by humans).\n\n${LEARNING_HELP.replace(/^/gm, '  ')}\n`;
 
 export async function benchCommand(argv: string[]): Promise<number> {
   if (argv[0] !== 'learning' || argv.includes('--help') || argv.includes('-h')) {
