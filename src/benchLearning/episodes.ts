@@ -287,6 +287,9 @@ export async function runEpisodes(
     });
     if ((episode + 1) % settings.qEvery === 0 || episode === settings.episodes - 1) await readQ(episode + 1);
   }
+  // Reviews due after the last episode still come (they change no figure of this run, but every
+  // run picked for a human review gets one, and the server's agreement counts it).
+  await humanReviewsDue(Infinity);
   const agreement = reviews === 'judge' ? { scenario: scenario.name, arm: arm.name, seed, ...(await http.judgeAgreement(project)) } : undefined;
   return { episodes: rows, q, setupSimilarity, ...(agreement ? { agreement } : {}) };
 }
