@@ -5,7 +5,8 @@ import type { TraceRow } from '../db/schema.js';
 import { ReflectionError } from '../learning/reflectionOutput.js';
 import { withFreshLlmCallContext } from '../llm/usage/context.js';
 import type { JobOutcome } from '../observability/metrics.js';
-import { RetryLaterError, type JobQueue } from '../queue/jobQueue.js';
+import type { JobQueue } from '../queue/jobQueue.js';
+import { endFailedAttempt } from '../learning/traceLesson.js';
 import type { Message } from '../traces/trajectory.js';
 import type { Judge } from './llmJudge.js';
 import { DEFAULT_JUDGE_ALPHA } from './settingsModels.js';
@@ -57,13 +58,7 @@ export async function judgeTrace(deps: JudgeStepDeps, trace: TraceRow, round: nu
     if (next !== undefined) await deps.queue.enqueue({ traceId: trace.id, round: next });
     return 'completed';
   } catch (error) {
-    const retryable = !(error instanceof ReflectionError) || error.retryable;
-    const final = !retryable || trace.ingestAttempts >= deps.maxAttempts;
-    const message = error instanceof Error ? error.message : String(error);
-    const current = await recordJudgeFailure(db, trace.id, round, message, final);
-    log.warn({ traceId: trace.id, attempt: trace.ingestAttempts, final, err: message }, 'judging failed');
-    if (!current) return 'skipped'; // A human reviewed it meanwhile.
-    if (final) return 'failed'; // POST /v1/traces/{id}/retry starts a new round.
-    throw new RetryLaterError(message, error instanceof ReflectionError ? error.retryAfterMs : undefined);
+    // `recordJudgeFailure` is false when a human reviewed the trace meanwhile.
+    return endFailedAttempt(deps, trace, error, 'judging', (message, final) => recordJudgeFailure(db, trace.id, round, message, final));
   }
 }

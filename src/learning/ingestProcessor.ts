@@ -3,17 +3,15 @@ import type { Db } from '../db/client.js';
 import { claimTraceAttempt, recordAttemptFailure } from '../db/traces.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { withFreshLlmCallContext } from '../llm/usage/context.js';
-import { RetryLaterError, type IngestJob, type JobProcessor, type JobQueue } from '../queue/jobQueue.js';
+import type { IngestJob, JobProcessor, JobQueue } from '../queue/jobQueue.js';
 import { judgeTrace, type JudgeStepDeps } from '../judge/judgeStep.js';
-import type { Message } from '../traces/trajectory.js';
-import { tagsOf } from '../memories/tags.js';
 import type { JobOutcome } from '../observability/metrics.js';
 import type { ConsolidationSettings } from '../db/consolidation.js';
 import { rewriteLessonStep } from '../judge/rewrite.js';
 import { storeReviewedLesson } from './consolidation.js';
 import type { MemoryMerger } from './memoryMerger.js';
 import type { Reflector } from './reflection.js';
-import { ReflectionError } from './reflectionOutput.js';
+import { endFailedAttempt, lessonOfTrace } from './traceLesson.js';
 
 export interface IngestDeps {
   db: Db;
@@ -62,20 +60,8 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
   // Reviewed already and queued again: a human override changed the judge's verdict, so the lesson is rewritten.
   if (trace.reviewStatus === 'reviewed') return rewriteLessonStep(deps, trace, round);
   if (!trace.reviewResult) throw new Error(`trace ${traceId} was queued without a review`);
-  const passed = trace.reviewResult === 'pass';
   try {
-    // The memory is embedded from the task alone, so that runs alongside the LLM call.
-    const [reflection, [embedding]] = await Promise.all([
-      deps.reflector.reflect({
-        task: trace.task,
-        trajectory: trace.trajectory as Message[],
-        finalResponse: trace.finalResponse,
-        result: passed ? 'pass' : 'fail',
-        feedbackText: trace.reviewFeedback,
-        referenceContext: trace.referenceContext,
-      }),
-      deps.embedder.embed([trace.task]),
-    ]);
+    const { reflection, passed, memory } = await lessonOfTrace(deps, trace);
     const consolidation = { db: deps.db, merger: deps.merger, defaults: deps.consolidation, dimensions: deps.embedder.dimensions };
     const outcome = await storeReviewedLesson(consolidation, {
       traceId,
@@ -86,22 +72,7 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
       retrievedMemoryIds: trace.retrievedMemoryIds,
       reward: passed ? 1 : 0,
       alpha: trace.reviewAlpha!,
-      memory: {
-        task: trace.task,
-        reflection: reflection.reflection,
-        success: passed,
-        summary: reflection.summary,
-        keyMistake: reflection.key_mistake,
-        correctAction: reflection.correct_action,
-        guidance: reflection.guidance,
-        applicableTools: reflection.applicable_tools,
-        toolsUsed: reflection.tools_used,
-        metadata: trace.metadata,
-        tags: tagsOf(trace.metadata),
-        reflectionSource: reflection.source,
-        embedding: embedding!,
-        embeddingModel: deps.embedder.model,
-      },
+      memory,
     });
     deps.log.info(
       { traceId, memoryId: outcome.memoryId, applied: outcome.applied, merged: outcome.merged, qUpdates: outcome.qUpdates.length, attempt: trace.ingestAttempts },
@@ -109,12 +80,8 @@ async function processAttempt(deps: IngestDeps, { traceId, round }: IngestJob): 
     );
     return 'completed';
   } catch (error) {
-    const retryable = !(error instanceof ReflectionError) || error.retryable;
-    const final = !retryable || trace.ingestAttempts >= deps.maxAttempts;
-    const message = error instanceof Error ? error.message : String(error);
-    await recordAttemptFailure(deps.db, traceId, round, message, final);
-    deps.log.warn({ traceId, attempt: trace.ingestAttempts, final, err: message }, 'review processing failed');
-    if (final) return 'failed'; // The trace says `failed`; POST /v1/traces/{id}/retry starts a new round.
-    throw new RetryLaterError(message, error instanceof ReflectionError ? error.retryAfterMs : undefined);
+    return endFailedAttempt(deps, trace, error, 'review processing', (message, final) =>
+      recordAttemptFailure(deps.db, traceId, round, message, final),
+    );
   }
 }
