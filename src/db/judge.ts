@@ -165,3 +165,54 @@ export async function requeueFailedJudge(db: Db, projectId: string, id: string):
     .returning();
   return row;
 }
+
+/**
+ * The traces the judge's backlog is made of: unreviewed, no live review-queue lease (someone is
+ * reviewing it), never looked at by the judge (failed ones have /retry, skipped ones were let go
+ * on purpose), nothing in flight, and matching the judge's metadata filter. The review queue's
+ * partial index (project, created_at, id WHERE review_result IS NULL) serves it.
+ */
+function backlogOf(projectId: string, filter: Record<string, unknown> | null): SQL {
+  return sql`project_id = ${projectId} AND review_result IS NULL AND judge_status IS NULL
+    AND ingest_status = 'completed' AND (lease_expires_at IS NULL OR lease_expires_at <= now())
+    ${filter ? sql`AND metadata @> ${JSON.stringify(filter)}::jsonb` : sql``}`;
+}
+
+/** How many traces POST …/judge/backlog would queue (without its limit). */
+export async function countJudgeBacklog(db: Db, projectId: string, filter: Record<string, unknown> | null): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM traces WHERE ${backlogOf(projectId, filter)}`);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Queues the judge for the newest `limit` traces of the backlog, in one statement: each gets a new
+ * round (its own job id) and the state a judged-on-arrival trace has. Two calls never queue a trace
+ * twice: the candidates are locked (SKIP LOCKED: another call's are passed over) and the UPDATE
+ * re-checks the backlog condition on the locked row, so a trace queued meanwhile is not counted.
+ */
+export async function queueJudgeBacklog(
+  db: Db,
+  projectId: string,
+  filter: Record<string, unknown> | null,
+  limit: number,
+): Promise<Array<{ id: string; ingestRound: number }>> {
+  const { rows } = await db.execute<{ id: string; ingest_round: number }>(sql`
+    WITH target AS (
+      SELECT id FROM traces
+      WHERE ${backlogOf(projectId, filter)}
+      ORDER BY created_at DESC, id DESC
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ), queued AS (
+      UPDATE traces t
+      SET judge_status = 'queued', judge_attempts = 0, ingest_status = 'queued', ingest_attempts = 0,
+        ingest_round = t.ingest_round + 1, updated_at = now()
+      FROM target
+      WHERE t.id = target.id AND t.review_result IS NULL AND t.judge_status IS NULL AND t.ingest_status = 'completed'
+        AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= now())
+      RETURNING t.id, t.ingest_round, t.created_at
+    )
+    SELECT id, ingest_round FROM queued ORDER BY created_at DESC, id DESC
+  `);
+  return rows.map((r) => ({ id: r.id, ingestRound: Number(r.ingest_round) }));
+}

@@ -1,18 +1,18 @@
 import type { Principal } from '../auth/service.js';
 import type { Db } from '../db/client.js';
-import { updateJudgeSettings, type JudgeSettingsRow } from '../db/judge.js';
+import { countJudgeBacklog, updateJudgeSettings, type JudgeSettingsRow } from '../db/judge.js';
 import { ApiError, ValidationError } from '../http/errors.js';
 import { resolveAddressedProject } from '../projects/settings.js';
 import { DEFAULT_JUDGE_ALPHA, type JudgeSettingsWire, type UpdateJudgeSettingsBody } from './settingsModels.js';
 
-const llmNotConfigured = () =>
+export const llmNotConfigured = () =>
   new ApiError(400, 'llm_not_configured', 'The judge needs an LLM: set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)');
 
 /** A project's judge: its own settings over the server's defaults. */
 export function createJudgeSettingsService(deps: { db: Db; llmConfigured: boolean; defaultModel: string }) {
   const { db } = deps;
 
-  const wire = (p: JudgeSettingsRow): JudgeSettingsWire => ({
+  const wire = async (p: JudgeSettingsRow): Promise<JudgeSettingsWire> => ({
     project_id: p.id,
     slug: p.slug,
     enabled: p.judgeEnabled,
@@ -21,6 +21,7 @@ export function createJudgeSettingsService(deps: { db: Db; llmConfigured: boolea
     alpha: p.judgeAlpha,
     metadata_filter: p.judgeMetadataFilter,
     effective: { model: p.judgeModel ?? deps.defaultModel, alpha: p.judgeAlpha ?? DEFAULT_JUDGE_ALPHA },
+    backlog: await countJudgeBacklog(db, p.id, p.judgeMetadataFilter),
   });
 
   return {

@@ -22,6 +22,11 @@ export const judgeSettings = z
       .nullable()
       .describe("Only traces whose metadata contains every pair are judged (PostgreSQL's jsonb @>); null = every unreviewed trace"),
     effective: z.object({ model: z.string(), alpha }).describe('What the judge uses now'),
+    backlog: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Traces waiting that the judge has never looked at: unreviewed, not open in the review queue, matching the filter (POST …/judge/backlog queues them)'),
   })
   .meta({ id: 'JudgeSettings' });
 export type JudgeSettingsWire = z.infer<typeof judgeSettings>;
@@ -47,3 +52,26 @@ export const updateJudgeSettingsBody = z
     },
   });
 export type UpdateJudgeSettingsBody = z.infer<typeof updateJudgeSettingsBody>;
+
+export const JUDGE_BACKLOG_MAX = 1_000;
+
+export const judgeBacklogBody = z
+  .object({
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(JUDGE_BACKLOG_MAX)
+      .default(100)
+      .describe(`How many of the newest waiting traces to queue (1–${JUDGE_BACKLOG_MAX})`),
+  })
+  .default({ limit: 100 })
+  .meta({ example: { limit: 100 } });
+
+export const judgeBacklogQueued = z
+  .object({
+    queued: z.number().int().min(0).describe('How many traces were queued for the judge now'),
+    trace_ids: z.array(z.uuid()).describe('Those traces, newest first'),
+  })
+  .meta({ id: 'JudgeBacklogQueued' });
+export type JudgeBacklogQueuedWire = z.infer<typeof judgeBacklogQueued>;

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { createBankTransferService, type BankTransferService } from '../bank/service.js';
 import { ensureVectorIndex } from '../db/vectorSearch.js';
 import { createJudgeAgreementService, type JudgeAgreementService } from '../judge/agreement.js';
+import { createJudgeBacklogService, type JudgeBacklogService } from '../judge/backlog.js';
 import { createJudgeSettingsService, type JudgeSettingsService } from '../judge/settings.js';
 import { createMemoryService, type MemoryService } from '../memories/service.js';
 import { createProjectService, type ProjectService } from '../projects/service.js';
@@ -27,6 +28,7 @@ declare module 'fastify' {
     projectSettings: ProjectSettingsService;
     judgeAgreement: JudgeAgreementService;
     judgeSettings: JudgeSettingsService;
+    judgeBacklog: JudgeBacklogService;
     skills: SkillService;
     reviewQueue: ReviewQueueService;
     stats: StatsService;
@@ -62,6 +64,7 @@ export default fp(
       'judgeSettings',
       createJudgeSettingsService({ db: app.database.db, llmConfigured: app.openai !== undefined, defaultModel: app.config.llm.model }),
     );
+    app.decorate('judgeBacklog', createJudgeBacklogService({ db: app.database.db, queue: app.queue, llmConfigured: app.openai !== undefined }));
     const skills = createSkillService({
       db: app.database.db,
       writer: app.openai ? createLlmGuideWriter({ client: app.openai, model: app.config.llm.model }) : createTemplateGuideWriter(),

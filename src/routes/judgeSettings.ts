@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { authErrors, errorBody } from '../http/schemas.js';
-import { judgeSettings, updateJudgeSettingsBody } from '../judge/settingsModels.js';
+import { judgeBacklogBody, judgeBacklogQueued, judgeSettings, updateJudgeSettingsBody } from '../judge/settingsModels.js';
 import { requestPrincipal } from '../plugins/auth.js';
 import { projectParams } from '../projects/settingsModels.js';
 import { PATHS } from './paths.js';
@@ -37,6 +37,28 @@ const judgeSettingsRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request) => app.judgeSettings.update(requestPrincipal(request), request.params.project, request.body),
+    );
+  }
+
+  for (const url of PATHS.judgeBacklog) {
+    app.post(
+      url,
+      {
+        config: { scope: 'memories:write', keyOnly: true },
+        schema: {
+          summary:
+            "Queue the judge for traces that were waiting before it was switched on: the newest `limit` unreviewed traces it has never looked at, not open in the review queue, matching its filter. 409 judge_off while it is off",
+          tags,
+          params: projectParams,
+          body: judgeBacklogBody,
+          response: { 200: judgeBacklogQueued, 400: errorBody, 404: errorBody, 409: errorBody, ...authErrors },
+        },
+        // A POST without a body (Fastify's null) takes the defaults, as `{}` does.
+        preValidation: async (request) => {
+          request.body ??= {} as typeof request.body;
+        },
+      },
+      async (request) => app.judgeBacklog.queue(requestPrincipal(request), request.params.project, request.body.limit),
     );
   }
 };

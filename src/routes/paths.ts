@@ -13,6 +13,7 @@ export const PATHS = {
   projectSettings: ['/v1/projects/:project/settings'],
   projectJudge: ['/v1/projects/:project/judge'],
   judgeAgreement: ['/v1/projects/:project/judge/agreement'],
+  judgeBacklog: ['/v1/projects/:project/judge/backlog'],
   projectExport: ['/v1/projects/:project/export'],
   projectImport: ['/v1/projects/:project/import'],
   traces: ['/v1/traces'],
