@@ -964,6 +964,121 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/projects/{project}/judge/backlog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue the judge for traces that were waiting before it was switched on: the newest `limit` unreviewed traces it has never looked at, not open in the review queue, matching its filter. 409 judge_off while it is off */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Project slug. Absent: the key's own project (master keys: "default"). A master key naming a missing project creates it. */
+                    "x-project-id"?: string;
+                };
+                path: {
+                    /** @description The project's slug (the X-Project-Id value) or its id */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How many of the newest waiting traces to queue (1–1000)
+                         * @default 100
+                         */
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JudgeBacklogQueued"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope, or names another project */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Invalid request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{project}/judge/agreement": {
         parameters: {
             query?: never;
@@ -6019,6 +6134,14 @@ export interface components {
                 model: string;
                 alpha: number;
             };
+            /** @description Traces waiting that the judge has never looked at: unreviewed, not open in the review queue, matching the filter (POST …/judge/backlog queues them) */
+            backlog: number;
+        };
+        JudgeBacklogQueuedInput: {
+            /** @description How many traces were queued for the judge now */
+            queued: number;
+            /** @description Those traces, newest first */
+            trace_ids: string[];
         };
         ApiKeyInfoInput: {
             /** Format: uuid */
@@ -6634,6 +6757,14 @@ export interface components {
                 model: string;
                 alpha: number;
             };
+            /** @description Traces waiting that the judge has never looked at: unreviewed, not open in the review queue, matching the filter (POST …/judge/backlog queues them) */
+            backlog: number;
+        };
+        JudgeBacklogQueued: {
+            /** @description How many traces were queued for the judge now */
+            queued: number;
+            /** @description Those traces, newest first */
+            trace_ids: string[];
         };
         ApiKeyInfo: {
             /** Format: uuid */
