@@ -151,6 +151,33 @@ describe('console: the judge, its overrides and how far it agrees with people', 
     expect(errors).toEqual([]);
   });
 
+  it('offers to judge the runs that were waiting before it was switched on, and judges them', async () => {
+    const { page, signIn, errors } = await f.newPage();
+    await signIn(f.key);
+    await page.click('nav.sidebar >> text=Judge');
+    await page.waitForSelector('#judge-enabled');
+    expect(await page.locator('#judge-backlog').count()).toBe(0);
+
+    expect((await f.api('PATCH', '/v1/projects/default/judge', { enabled: false })).status).toBe(200);
+    const waiting: string[] = [];
+    for (const task of ['Reconcile the April invoices', 'Close ticket 5120']) {
+      const created = await f.api('POST', '/v1/traces', { task, trajectory: `The agent worked on: ${task}`, metadata: { env: 'prod' } });
+      expect(created.status).toBe(202);
+      waiting.push(created.json.id);
+    }
+    expect((await f.api('PATCH', '/v1/projects/default/judge', { enabled: true })).json.backlog).toBe(2);
+
+    await page.reload();
+    await page.waitForSelector('#judge-backlog >> text=Judge the 2 unreviewed traces waiting');
+    await f.screenshot(page, 'judge-backlog');
+    await page.click('#judge-backlog');
+    await expect(page.locator('.judge-backlog [role=status]').textContent()).resolves.toContain('Queued 2 unreviewed traces');
+    expect(await page.locator('#judge-backlog').count()).toBe(0);
+    for (const id of waiting) expect((await reviewed(f, id)).review).toMatchObject({ source: 'judge', result: 'pass' });
+    expect((await f.api('GET', '/v1/projects/default/judge')).json.backlog).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('says plainly that a server without an LLM key cannot switch the judge on (400)', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'reflect-console-nokey-'));
     const server = await startServerProcess(['src/server.ts'], { REFLECT_DATA_DIR: dataDir });

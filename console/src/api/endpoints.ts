@@ -76,6 +76,9 @@ export const api = {
   judgeSettings: async () => (await call(reflect().api.GET('/v1/projects/{project}/judge', { params: project() }))).data,
   updateJudgeSettings: async (body: JudgeSettingsBody) =>
     (await call(reflect().api.PATCH('/v1/projects/{project}/judge', { params: project(), body }))).data,
+  /** Queues the judge for the newest `limit` unreviewed traces that were waiting before it was switched on. */
+  queueJudgeBacklog: async (limit: number) =>
+    (await call(reflect().api.POST('/v1/projects/{project}/judge/backlog', { params: project(), body: { limit } }))).data,
   judgeAgreement: async (window: { since?: string; until?: string } = {}) =>
     (await call(reflect().api.GET('/v1/projects/{project}/judge/agreement', { params: { ...project(), query: window } }))).data,
 

@@ -3,6 +3,7 @@ import { api } from '../api/endpoints.ts';
 import { ApiError } from '../api/errors.ts';
 import type { JudgeSettings } from '../api/types.ts';
 import { AgreementPanel } from '../components/JudgeAgreement.tsx';
+import { JudgeBacklog } from '../components/JudgeBacklog.tsx';
 import { useAsync } from '../components/useAsync.ts';
 import { ErrorBox, Loading } from '../components/ui.tsx';
 
@@ -147,6 +148,8 @@ export function JudgePage() {
           </button>
         </div>
       </form>
+      {/* Keyed by the count: a save that changes the filter or switches the judge on shows the new backlog. */}
+      {s.enabled ? <JudgeBacklog key={`${s.backlog}-${JSON.stringify(s.metadata_filter)}`} waiting={s.backlog} /> : null}
       <div class="row">
         <h2>How far it can be trusted</h2>
         <select aria-label="Window" id="agreement-days" value={days} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
