@@ -95,6 +95,8 @@ describe('console: the judge, its overrides and how far it agrees with people', 
     await page.click('.judge-verdict button.override');
     await page.waitForSelector('.judge-verdict', { state: 'detached' });
     await expect(page.locator('.reviewer').textContent()).resolves.toContain('overrode the judge');
+    // The changed verdict queued the lesson's rewrite; the page follows the trace until it is done, without a reload.
+    await expect.poll(() => page.locator('.facts').innerText(), { timeout: 15_000 }).toMatch(/Ingest\s+completed/);
     // The judge's own verdict stays on the trace beside the human one.
     await expect(page.locator('.judge-reason').textContent()).resolves.toBe('Refunded order 71 instead of 17.');
     await f.screenshot(page, 'judge-trace-overridden');
