@@ -208,8 +208,7 @@ export async function queueJudgeBacklog(
       SET judge_status = 'queued', judge_attempts = 0, ingest_status = 'queued', ingest_attempts = 0,
         ingest_round = t.ingest_round + 1, updated_at = now()
       FROM target
-      WHERE t.id = target.id AND t.review_result IS NULL AND t.judge_status IS NULL AND t.ingest_status = 'completed'
-        AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= now())
+      WHERE t.id = target.id AND ${backlogOf(projectId, filter)}
       RETURNING t.id, t.ingest_round, t.created_at
     )
     SELECT id, ingest_round FROM queued ORDER BY created_at DESC, id DESC

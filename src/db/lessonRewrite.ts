@@ -52,6 +52,7 @@ export async function rewriteLessonOfTrace(db: Db, input: { traceId: string; rou
     let memoryId: string;
     let how: 'rewritten' | 'detached' | 'stored';
     const others = current ? current.sourceTraceIds.filter((id) => id !== input.traceId) : [];
+    const detaching = current !== undefined && current.sourceTraceIds.includes(input.traceId);
     if (current && others.length === 0) {
       await tx.update(memories).set({ ...lesson, updatedAt: sql`now()` }).where(eq(memories.id, current.id));
       await tx.insert(memoryEvents).values({
@@ -65,7 +66,7 @@ export async function rewriteLessonOfTrace(db: Db, input: { traceId: string; rou
       memoryId = current.id;
       how = 'rewritten';
     } else {
-      if (current && current.sourceTraceIds.includes(input.traceId)) {
+      if (detaching) {
         await tx
           .update(memories)
           .set({
@@ -101,7 +102,7 @@ export async function rewriteLessonOfTrace(db: Db, input: { traceId: string; rou
         .onConflictDoUpdate({ target: memories.sourceTraceId, set: { ...lesson, updatedAt: sql`now()` } })
         .returning({ id: memories.id });
       memoryId = own!.id;
-      how = current && current.sourceTraceIds.includes(input.traceId) ? 'detached' : 'stored';
+      how = detaching ? 'detached' : 'stored';
     }
     await tx
       .update(traces)

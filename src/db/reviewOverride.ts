@@ -18,8 +18,6 @@ export interface OverrideTarget {
   reviewSource: string | null;
   overriddenAt: Date | null;
   reviewResult: string | null;
-  reviewAlpha: number | null;
-  ingestRound: number;
 }
 
 /** One row of a memory's Q chain (q_value_updates in created_at, id order). */
@@ -41,7 +39,7 @@ export interface LockedMemory {
 /** Locks the trace (FOR UPDATE) and reads what decides whether and how it can be overridden. */
 export async function lockTraceForOverride(tx: Executor, projectId: string, traceId: string): Promise<OverrideTarget | undefined> {
   const { rows } = await tx.execute<Record<string, unknown>>(sql`
-    SELECT id, review_status, review_source, overridden_at, review_result, review_alpha, ingest_round
+    SELECT id, review_status, review_source, overridden_at, review_result
     FROM traces WHERE id = ${traceId} AND project_id = ${projectId} FOR UPDATE
   `);
   const r = rows[0];
@@ -52,8 +50,6 @@ export async function lockTraceForOverride(tx: Executor, projectId: string, trac
     reviewSource: r.review_source as string | null,
     overriddenAt: r.overridden_at ? new Date(r.overridden_at as string) : null,
     reviewResult: r.review_result as string | null,
-    reviewAlpha: r.review_alpha === null ? null : Number(r.review_alpha),
-    ingestRound: Number(r.ingest_round),
   };
 }
 

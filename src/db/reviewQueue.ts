@@ -104,7 +104,6 @@ export async function attachReviews(
     .returning({ id: traces.id, ingestRound: traces.ingestRound });
 }
 
-/** Why traces were not reviewed: already reviewed, or leased by another key (its label). */
 /** Why a trace took no review in a bulk review. `judgeReview`: reviewed by the judge only (a human may override it once). */
 export interface ReviewBlocker {
   reviewed: boolean;
@@ -114,6 +113,7 @@ export interface ReviewBlocker {
   leasedBy: string | null;
 }
 
+/** Why traces were not reviewed: already reviewed (by the judge only, or not), or leased by another key (its label). */
 export async function reviewBlockers(
   db: Db,
   projectId: string,
